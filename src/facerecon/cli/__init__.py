@@ -1,0 +1,1 @@
+"""The ``facerecon`` command line: the only place that writes files or prints."""
