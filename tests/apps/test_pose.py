@@ -1,8 +1,10 @@
+import doctest
 import json
 
 import numpy as np
 import pytest
 
+from facerecon.apps import pose as pose_module
 from facerecon.apps.pose import (
     Pose,
     estimate_pose,
@@ -31,6 +33,15 @@ def random_rotation(rng):
         [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
         [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
     ])
+
+
+def test_docstring_examples():
+    result = doctest.testmod(pose_module)
+    assert result.attempted >= 2 and result.failed == 0
+
+
+def test_zero_angles_are_positive_zero():
+    assert [str(a) for a in euler_from_rotation(np.eye(3))] == ["0.0", "0.0", "0.0"]
 
 
 # --- Euler conventions: what the signs mean on screen ---------------------------------------

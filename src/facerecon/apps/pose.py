@@ -51,7 +51,7 @@ _GIMBAL_COS = 1e-6
 _ORTHONORMAL_TOL = 1e-4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Similarity:
     """A 3D similarity ``target = scale * rotation @ source + translation``.
 
@@ -201,11 +201,11 @@ def euler_from_rotation(rotation) -> tuple[float, float, float]:
 
 
 def _wrap_degrees(angle: float) -> float:
-    """Map to (-180, 180]."""
-    return -((-angle + 180.0) % 360.0 - 180.0)
+    """Map to (-180, 180]; + 0.0 turns -0.0 into 0.0 for tidy JSON."""
+    return -((-angle + 180.0) % 360.0 - 180.0) + 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Pose:
     """Head pose: ``observed = scale * rotation @ canonical + translation``.
 
