@@ -39,7 +39,8 @@ def _float_rows(value, columns: int, name: str, rows: int | None = None) -> np.n
         raise InvalidInputError(f"{name} must have shape (N, {columns}), got {array.shape}")
     if rows is not None and array.shape[0] != rows:
         raise InvalidInputError(f"{name} needs one row per vertex ({rows}), got {array.shape[0]}")
-    array = np.array(array, dtype=np.float32, copy=True)
+    with np.errstate(over="ignore"):  # an overflow becomes inf, reported just below
+        array = np.array(array, dtype=np.float32, copy=True)
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"{name} holds NaN or infinite values (as float32)")
     array.setflags(write=False)
