@@ -1,0 +1,74 @@
+"""Properties every writer shares: winding after export, atomic single-file writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facerecon.mesh.glb import write_glb
+from facerecon.mesh.obj import write_obj, write_textured_obj
+from facerecon.mesh.ply import write_ply
+
+WRITERS = {
+    "face.obj": write_obj,
+    "textured.obj": write_textured_obj,
+    "face.ply": write_ply,
+    "face.glb": write_glb,
+}
+
+
+def _trimesh_normals(path: Path) -> np.ndarray:
+    import trimesh
+
+    loaded = trimesh.load(path, process=False, force="mesh", maintain_order=True)
+    return np.asarray(loaded.face_normals)
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_front_faces_point_to_the_viewer_after_export(frontal_mesh, tmp_path, name):
+    WRITERS[name](frontal_mesh, tmp_path / name)
+    normals = _trimesh_normals(tmp_path / name)
+    assert normals.shape == (frontal_mesh.num_triangles, 3)
+    # The bump is shallow (slopes below 45 degrees), so every normal leans to +z.
+    assert np.all(normals[:, 2] > 0.7)
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_back_faces_and_raw_frame_point_away(frontal_mesh, tmp_path, name):
+    # The same check sees reversed winding, and the unconverted left-handed frame, as -z.
+    reversed_mesh = dataclasses.replace(frontal_mesh, triangles=frontal_mesh.triangles[:, ::-1])
+    WRITERS[name](reversed_mesh, tmp_path / name)
+    assert np.all(_trimesh_normals(tmp_path / name)[:, 2] < -0.7)
+    raw = tmp_path / "raw" / name
+    WRITERS[name](frontal_mesh, raw, frame="image")
+    assert np.all(_trimesh_normals(raw)[:, 2] < -0.7)
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_failure_mid_write_leaves_nothing(mesh, tmp_path, monkeypatch, name):
+    original = Path.write_bytes
+
+    def half_then_fail(self, data):
+        original(self, data[: len(data) // 2])
+        raise OSError("simulated failure mid-write")
+
+    monkeypatch.setattr(Path, "write_bytes", half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        WRITERS[name](mesh, tmp_path / name)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_rewrite_replaces_the_file_whole(mesh, tmp_path, name):
+    import trimesh
+
+    path = tmp_path / name
+    WRITERS[name](dataclasses.replace(mesh, vertices=mesh.vertices * 2), path)
+    WRITERS[name](mesh, path)
+    loaded = trimesh.load(path, process=False, force="mesh", maintain_order=True)
+    np.testing.assert_allclose(loaded.vertices, mesh.vertices * np.float32([1, -1, 1]), atol=1e-5)
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]
