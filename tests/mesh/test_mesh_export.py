@@ -72,3 +72,14 @@ def test_rewrite_replaces_the_file_whole(mesh, tmp_path, name):
     loaded = trimesh.load(path, process=False, force="mesh", maintain_order=True)
     np.testing.assert_allclose(loaded.vertices, mesh.vertices * np.float32([1, -1, 1]), atol=1e-5)
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]
+
+
+def test_importing_the_package_does_not_import_trimesh():
+    import subprocess
+    import sys
+
+    code = "import sys, facerecon.mesh; print('trimesh' in sys.modules, 'PIL' in sys.modules)"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]

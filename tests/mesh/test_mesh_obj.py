@@ -12,7 +12,8 @@ import pytest
 
 from facerecon.errors import DataNotFoundError, InvalidInputError
 from facerecon.mesh import obj as obj_module
-from facerecon.mesh.obj import read_obj, textured_obj_paths, write_obj, write_textured_obj
+from facerecon.mesh.obj import textured_obj_paths, write_obj, write_textured_obj
+from facerecon.mesh.obj_reader import read_obj
 
 Y_UP = np.float32([1, -1, 1])
 
@@ -158,7 +159,10 @@ def test_read_obj_polygons_negative_indices_and_uv_per_corner(tmp_path):
     ("text", "message"),
     [
         ("v 0 0 zero\nf 1 1 1\n", "malformed"),
-        ("v 0 0 0\nv 0 0 0 1 1 1\nf 1 2 2\n", "all have 3 or all have 6"),
+        ("v 0 0 0\nv 0 0 0 1 1 1\nf 1 2 2\n", "number of columns changed"),
+        ("v 0 0 0 1\nf 1 1 1\n", "all have 3 or all have 6"),
+        ("v 0 0 0\nf 1 1\n", "3 corners"),
+        ("v 0 0 0\nvt 0 0\nf 1/1 1/1 1\n", "some face corners"),
         ("v 0 0 0\nf 1 2 3\n", "out of range"),
         ("f 1 2 3\n", "no vertices"),
         ("v 0 0 0\nvt 0 0\nf 1/4 1/1 1/1\n", "vt index out of range"),

@@ -1,4 +1,6 @@
-"""Wavefront OBJ: vertex-coloured OBJ, textured OBJ + MTL + PNG, and a reader for both.
+"""Wavefront OBJ writers: vertex-coloured OBJ and textured OBJ + MTL + PNG.
+
+:func:`facerecon.mesh.obj_reader.read_obj` reads both back.
 
 Files are written in the right-handed y-up frame by default (``frame="y_up"``: y negated,
 triangles stay counter-clockwise, normals to +z = towards the viewer); ``frame="image"``
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from facerecon.atomic import atomic_path, write_text
-from facerecon.errors import DataNotFoundError, ImageReadError, InvalidInputError
+from facerecon.errors import InvalidInputError
 from facerecon.mesh.mesh import Mesh, to_file_frame
 
 _MATERIAL = "facerecon_texture"
@@ -130,110 +132,3 @@ def encode_png(image: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image), mode="RGB").save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _read_texture(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    if not path.is_file():
-        raise DataNotFoundError(f"texture file not found: {path}")
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    except (OSError, UnidentifiedImageError) as error:
-        raise ImageReadError(str(path), f"cannot read texture: {error}") from error
-
-
-def _texture_from_mtl(mtl_path: Path) -> np.ndarray | None:
-    if not mtl_path.is_file():
-        raise DataNotFoundError(f"material file not found: {mtl_path}")
-    for line in mtl_path.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        # map_Kd may carry options before the name; the name is the last token.
-        if parts and parts[0] == "map_Kd" and len(parts) > 1:
-            return _read_texture(mtl_path.parent / parts[-1])
-    return None
-
-
-def _corner(token: str, vertex_count: int, uv_count: int) -> tuple[int, int | None]:
-    """Parse one ``f`` token (``a``, ``a/b``, ``a//c`` or ``a/b/c``) to 0-based (v, vt)."""
-    fields = token.split("/")
-    vertex = int(fields[0])
-    vertex = vertex - 1 if vertex > 0 else vertex_count + vertex
-    if len(fields) > 1 and fields[1]:
-        uv = int(fields[1])
-        return vertex, (uv - 1 if uv > 0 else uv_count + uv)
-    return vertex, None
-
-
-def read_obj(path: str | os.PathLike, frame: str = "y_up") -> Mesh:
-    """Read an OBJ written by :func:`write_obj` or :func:`write_textured_obj` into a Mesh.
-
-    Supports ``v x y z [r g b]``, ``vt u v [w]``, ``f`` with any of the four index forms
-    (polygons become triangle fans), ``mtllib`` with a ``map_Kd`` texture relative to the
-    OBJ's folder. Texture coordinates must be per vertex (each vertex uses one ``vt``, as our
-    writer does); a file whose faces give one vertex two uvs raises InvalidInputError.
-    ``frame`` must be the frame the file was written in; vertices come back in the image frame.
-    """
-    obj_path = Path(path)
-    if not obj_path.is_file():
-        raise DataNotFoundError(f"OBJ file not found: {obj_path}")
-    positions: list[list[str]] = []
-    texcoords: list[list[str]] = []
-    corners: list[tuple[int, int | None]] = []
-    mtl_name = None
-    lines = obj_path.read_text(encoding="utf-8").splitlines()
-    try:
-        for line in lines:
-            parts = line.split()
-            if not parts:
-                continue
-            key = parts[0]
-            if key == "v":
-                positions.append(parts[1:])
-            elif key == "vt":
-                texcoords.append(parts[1:3])
-            elif key == "f":
-                polygon = [_corner(t, len(positions), len(texcoords)) for t in parts[1:]]
-                for i in range(1, len(polygon) - 1):
-                    corners.extend((polygon[0], polygon[i], polygon[i + 1]))
-            elif key == "mtllib" and mtl_name is None:
-                mtl_name = line.strip()[len("mtllib"):].strip()
-        if not positions:
-            raise InvalidInputError(f"{obj_path}: no vertices")
-        widths = {len(p) for p in positions}
-        if len(widths) > 1 or widths - {3, 6}:
-            raise InvalidInputError(f"{obj_path}: 'v' lines must all have 3 or all have 6 values")
-        vertex_rows = np.array(positions, dtype=np.float64).reshape(len(positions), -1)
-        uv_rows = np.array(texcoords, dtype=np.float64).reshape(len(texcoords), 2)
-    except ValueError as error:  # int()/float() on a malformed token
-        raise InvalidInputError(f"{obj_path}: malformed OBJ: {error}") from error
-
-    vertex_index = np.array([c[0] for c in corners], dtype=np.int64).reshape(-1, 3)
-    if vertex_index.size and (vertex_index.min() < 0 or vertex_index.max() >= len(vertex_rows)):
-        raise InvalidInputError(f"{obj_path}: face index out of range")
-    uvs = None
-    uv_index = [c[1] for c in corners]
-    if corners and all(i is not None for i in uv_index):
-        uv_index = np.array(uv_index, dtype=np.int64).reshape(-1, 3)
-        if uv_index.min() < 0 or uv_index.max() >= len(uv_rows):
-            raise InvalidInputError(f"{obj_path}: vt index out of range")
-        if len(uv_rows) == len(vertex_rows) and np.array_equal(uv_index, vertex_index):
-            uvs = uv_rows  # our writer's layout: vt i belongs to v i, referenced or not
-        else:
-            uvs = np.zeros((len(vertex_rows), 2), dtype=np.float64)
-            uvs[vertex_index.ravel()] = uv_rows[uv_index.ravel()]
-            if not np.array_equal(uvs[vertex_index.ravel()], uv_rows[uv_index.ravel()]):
-                raise InvalidInputError(f"{obj_path}: a vertex has two different uvs")
-
-    texture = None
-    if mtl_name is not None and uvs is not None:
-        texture = _texture_from_mtl(obj_path.parent / mtl_name)
-    colors = vertex_rows[:, 3:6] if vertex_rows.shape[1] == 6 else None
-    return Mesh(
-        vertices=to_file_frame(vertex_rows[:, :3], frame),
-        triangles=vertex_index,
-        colors=colors,
-        uvs=uvs,
-        texture=texture,
-    )
