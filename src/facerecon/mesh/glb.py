@@ -1,4 +1,4 @@
-"""Binary glTF (GLB) writer and reader, through trimesh (imported lazily: ~0.3 s).
+"""Binary glTF (GLB) writer and reader, through trimesh (imported lazily: ~0.5 s here).
 
 :func:`write_glb` writes one mesh primitive with either
 
