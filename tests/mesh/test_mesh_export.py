@@ -83,3 +83,41 @@ def test_importing_the_package_does_not_import_trimesh():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
+
+
+def _ict_face_region(ict_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """ICT's neutral face region (vertices 0-9408, quads 0-9229) as y-up vertices, triangles."""
+    import lzma
+
+    with lzma.open(ict_dir / "generic_neutral_mesh.obj.xz", "rt") as handle:
+        lines = handle.read().splitlines()
+    vertices = np.array([line.split()[1:4] for line in lines if line.startswith("v ")], float)
+    quads = [
+        [int(token.split("/")[0]) - 1 for token in line.split()[1:]]
+        for line in lines
+        if line.startswith("f ")
+    ][:9230]
+    triangles = np.array([[q[0], q[i], q[i + 1]] for q in quads for i in (1, 2)])
+    return vertices[:9409], triangles
+
+
+@pytest.mark.parametrize("name", ["face.glb", "face.ply"])
+def test_ict_face_keeps_its_orientation_through_our_frames(ict_dir, tmp_path, name):
+    from facerecon.mesh.mesh import Mesh
+
+    y_up, triangles = _ict_face_region(ict_dir)
+    p0, p1, p2 = (y_up[triangles[:, k]] for k in range(3))
+    original = np.cross(p1 - p0, p2 - p0)
+    original /= np.linalg.norm(original, axis=1, keepdims=True)
+    # ICT follows the OBJ rule: most of the face (not the ear backs, nostrils) faces +z.
+    assert np.mean(original[:, 2] > 0) > 0.8
+
+    mesh = Mesh(y_up * [1, -1, 1], triangles)  # into the image frame (y down)
+    q0, q1, q2 = (mesh.vertices[mesh.triangles[:, k]].astype(np.float64) for k in range(3))
+    signed = (q1[:, 0] - q0[:, 0]) * (q2[:, 1] - q0[:, 1]) - (q2[:, 0] - q0[:, 0]) * (
+        q1[:, 1] - q0[:, 1]
+    )
+    # Our image-frame front-face rule picks out exactly ICT's +z faces.
+    np.testing.assert_array_equal(signed < 0, original[:, 2] > 0)
+    WRITERS[name](mesh, tmp_path / name)
+    np.testing.assert_allclose(_trimesh_normals(tmp_path / name), original, atol=1e-4)

@@ -123,7 +123,9 @@ def test_textured_obj_failure_leaves_no_file(mesh, tmp_path, monkeypatch, failin
 def test_textured_obj_failure_keeps_the_previous_export(mesh, tmp_path, monkeypatch):
     paths = write_textured_obj(mesh, tmp_path / "face.obj")
     before = [p.read_bytes() for p in paths]
-    changed = dataclasses.replace(mesh, texture=np.zeros((5, 5, 3), np.uint8))
+    changed = dataclasses.replace(
+        mesh, vertices=mesh.vertices * 2, texture=np.zeros((5, 5, 3), np.uint8)
+    )
     _fail_on_nth_write(monkeypatch, 3)
     with pytest.raises(OSError, match="simulated"):
         write_textured_obj(changed, tmp_path / "face.obj")
