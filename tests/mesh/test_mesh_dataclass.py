@@ -110,3 +110,10 @@ def test_pixel_uv_convention():
     np.testing.assert_allclose(uv_to_pixel(uv, (4, 8)), xy, atol=1e-5)
     # The image corners map to the uv corners: top-left corner of pixel (0, 0) is (0, 1).
     np.testing.assert_allclose(pixel_to_uv([[-0.5, -0.5], [7.5, 3.5]], (4, 8)), [[0, 1], [1, 0]])
+
+
+def test_pixel_uv_validation():
+    with pytest.raises(InvalidInputError, match="shape"):
+        pixel_to_uv(np.zeros((3, 3)), (4, 8))
+    with pytest.raises(InvalidInputError, match="size"):
+        uv_to_pixel(np.zeros((3, 2)), (0, 8))

@@ -41,7 +41,7 @@ def write_glb(mesh: Mesh, path: str | os.PathLike, frame: str = "y_up") -> Path:
 
     if mesh.texture is not None:
         material = trimesh.visual.material.PBRMaterial(
-            baseColorTexture=Image.fromarray(np.ascontiguousarray(mesh.texture), mode="RGB"),
+            baseColorTexture=Image.fromarray(np.ascontiguousarray(mesh.texture)),
             baseColorFactor=[255, 255, 255, 255],
             metallicFactor=0.0,
             roughnessFactor=1.0,

@@ -161,12 +161,19 @@ def to_file_frame(vertices: np.ndarray, frame: str) -> np.ndarray:
     return out
 
 
+def _checked_size(size: tuple[int, int]) -> tuple[int, int]:
+    height, width = (int(n) for n in size)
+    if height < 1 or width < 1:
+        raise InvalidInputError(f"image size must be (height, width) >= 1, got {size}")
+    return height, width
+
+
 def pixel_to_uv(xy: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Map (N, 2) pixel coordinates (x = column, y = row, pixel centres integer) of an image
     of ``size = (height, width)`` to (N, 2) float32 uvs (u right, v up, see module docstring).
     """
-    height, width = size
-    xy = np.asarray(xy, dtype=np.float64)
+    height, width = _checked_size(size)
+    xy = _float_rows(xy, 2, "xy").astype(np.float64)
     u = (xy[:, 0] + 0.5) / width
     v = 1.0 - (xy[:, 1] + 0.5) / height
     return np.stack([u, v], axis=1).astype(np.float32)
@@ -174,8 +181,8 @@ def pixel_to_uv(xy: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def uv_to_pixel(uvs: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Inverse of :func:`pixel_to_uv`: (N, 2) uvs to (N, 2) float32 (x, y) pixel coordinates."""
-    height, width = size
-    uvs = np.asarray(uvs, dtype=np.float64)
+    height, width = _checked_size(size)
+    uvs = _float_rows(uvs, 2, "uvs").astype(np.float64)
     x = uvs[:, 0] * width - 0.5
     y = (1.0 - uvs[:, 1]) * height - 0.5
     return np.stack([x, y], axis=1).astype(np.float32)
