@@ -215,3 +215,12 @@ def test_empty_mesh_and_integer_vertices():
     assert raster.depth.shape == (3, 5) and not raster.mask.any() and raster.attributes is None
     ints = rasterize(np.array([[0, 0, 1], [4, 0, 1], [0, 4, 1]]), [[0, 1, 2]], 5, 5)
     assert ints.mask.sum() == 10
+
+
+def test_huge_triangle_far_outside_covers_the_whole_image():
+    vertices = np.array([[-1e20, -1e20, 3], [1e21, -1e20, 3], [-1e20, 1e21, 3]])
+    raster = rasterize(vertices, [[0, 1, 2]], 5, 7)
+    assert raster.mask.all()
+    np.testing.assert_allclose(raster.depth, 3.0)
+    off_image = rasterize(vertices + [0, 1e22, 0], [[0, 1, 2]], 5, 7)
+    assert not off_image.mask.any()

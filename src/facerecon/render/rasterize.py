@@ -22,7 +22,7 @@ are drawn only on its left and top edges (a square from pixel 0 to 3 covers colu
 rows 0-2).
 
 Threads: none. The kernels are single-threaded (and release the GIL): a race-free banded
-parallel version was measured 4-8x *slower* on the shared 2-core machines (thread wake-up
+parallel version was measured 2-8x *slower* on the shared 2-core machines (thread wake-up
 and waiting for a busy core cost more than the ~2-4 ms of work; docs/render.md).
 """
 
@@ -98,15 +98,16 @@ def _raster(xs, ys, zs, triangles, depth, tri_index, bary):
         y0 = ys[i0]
         y1 = ys[i1]
         y2 = ys[i2]
-        r_lo = max(math.ceil(min(y0, y1, y2)), 0)
-        r_hi = min(math.floor(max(y0, y1, y2)), height - 1)
+        # Clamp in float before converting: far-away vertices must not overflow an int.
+        r_lo = int(math.ceil(max(min(y0, y1, y2), 0.0)))
+        r_hi = int(math.floor(min(max(y0, y1, y2), height - 1.0)))
         if r_lo > r_hi:
             continue
         x0 = xs[i0]
         x1 = xs[i1]
         x2 = xs[i2]
-        c_lo = max(math.ceil(min(x0, x1, x2)), 0)
-        c_hi = min(math.floor(max(x0, x1, x2)), width - 1)
+        c_lo = int(math.ceil(max(min(x0, x1, x2), 0.0)))
+        c_hi = int(math.floor(min(max(x0, x1, x2), width - 1.0)))
         if c_lo > c_hi:
             continue
         area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
