@@ -6,7 +6,8 @@ encoded into the position map and decoded again, Lambert-shaded from the front a
 +60 / -60 degrees; and its depth image (nearer is brighter). Back faces are drawn with the
 ambient light only, so an inside-out mesh would show up dark.
 
-    PYTHONPATH=src python benchmarks/topology_sheet.py --ict ../shared/data/ict-facekit/FaceXModel
+    PYTHONPATH=src python benchmarks/topology_sheet.py \
+        --ict ../shared/data/ict-facekit/FaceXModel
 """
 
 from __future__ import annotations
