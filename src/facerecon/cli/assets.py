@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
 from facerecon.topology.uv_topology import topology_path
@@ -28,13 +27,10 @@ def register(subparsers) -> None:
 def _build(args: argparse.Namespace) -> int:
     # Imported here: building needs the rasteriser (numba) and ICT, using the asset does not.
     from facerecon.morphable.ict import load_ict
-    from facerecon.topology.build import build_topology, write_topology
+    from facerecon.topology.build import build_command, build_topology, write_topology
 
-    command = "facerecon assets build --ict ICT/FaceXModel --resolution " + str(args.resolution)
-    if args.output is not None:
-        command += " --output " + shlex.quote(str(args.output))
     model = load_ict(args.ict)
-    arrays = build_topology(model, args.resolution, command=command)
+    arrays = build_topology(model, args.resolution, command=build_command(args.resolution))
     output = write_topology(args.output or topology_path(args.resolution), arrays)
     valid = int(arrays["uv_mask"].sum())
     print(f"wrote {output}: {args.resolution}x{args.resolution}, {valid} valid pixels "

@@ -9,7 +9,10 @@ given ICT files and resolution.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +70,20 @@ def _rasterise_layout(layout, resolution: int) -> tuple[np.ndarray, np.ndarray]:
     return pixel_triangle.astype(np.int32), raster.barycentric
 
 
+def build_command(resolution: int) -> str:
+    """The command recorded in the file (the ICT path and --output do not change it)."""
+    return f"facerecon assets build --ict <ICT-FaceKit>/FaceXModel --resolution {resolution}"
+
+
+def model_digest(model: IctModel) -> str:
+    """SHA-256 of the ICT arrays the topology is computed from (not of file dates)."""
+    digest = hashlib.sha256()
+    for array in (model.neutral, model.triangles, model.triangle_uvs, model.uvs,
+                  model.landmark_indices):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
 def build_topology(model: IctModel, resolution: int = 256, command: str = "") -> dict:
     """Return the arrays of ``uv_topology_<R>.npz`` (read back by ``topology_from_arrays``).
 
@@ -88,7 +105,7 @@ def build_topology(model: IctModel, resolution: int = 256, command: str = "") ->
     metadata = {
         "command": command,
         "source": "ICT-FaceKit FaceXModel, face region (vertices 0-9408, polygons 0-9229)",
-        "ict_source_key": model.source_key,
+        "ict_arrays_sha256": model_digest(model),
         "resolution": resolution,
         "neck_margin_uv": NECK_MARGIN,
         "padding_px": padding(resolution),
@@ -115,8 +132,17 @@ def build_topology(model: IctModel, resolution: int = 256, command: str = "") ->
 
 
 def write_topology(path: str | Path, arrays: dict) -> Path:
-    """Write the arrays as a compressed ``.npz`` atomically; return the path."""
+    """Write the arrays as a compressed ``.npz`` atomically; return the path.
+
+    Unlike ``np.savez_compressed``, the zip entries carry a fixed date, so the same arrays
+    always give the same bytes.
+    """
     final = Path(path)
-    with atomic_path(final) as tmp:
-        np.savez_compressed(tmp, **arrays)
+    with atomic_path(final) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, value in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asanyarray(value), allow_pickle=False)
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, buffer.getvalue())
     return final
