@@ -125,6 +125,19 @@ def test_jpeg_marker_walk_skips_segments_scans_restarts_and_trailing_data(tmp_pa
     assert read_image(restarts).shape == (40, 60, 3)
 
 
+def test_mpo_gives_its_first_frame(tmp_path, photo):
+    # multi-picture JPEGs (some cameras' .jpg files): Pillow reports format MPO
+    path = tmp_path / "camera.jpg"
+    frames = [Image.fromarray(photo), Image.fromarray(photo[::-1])]
+    frames[0].save(path, format="MPO", save_all=True, append_images=frames[1:], quality=95)
+    with Image.open(path) as opened:
+        assert opened.format == "MPO"
+    image = read_image(path).astype(int)
+    assert np.abs(image - photo).mean() < 3 < np.abs(image - photo[::-1]).mean()
+    path.write_bytes(path.read_bytes()[: len(_jpeg_bytes(photo)) // 2])
+    assert "truncated" in _read_error(path).problem
+
+
 def read_image_from_bytes(tmp_path: Path, data: bytes) -> np.ndarray:
     path = tmp_path / "plain.jpg"
     path.write_bytes(data)
@@ -249,6 +262,20 @@ def test_16_bit_png_is_rounded_not_truncated(tmp_path, channels):
     path = tmp_path / "deep.png"
     assert cv2.imwrite(str(path), np.ascontiguousarray(stored))
     np.testing.assert_array_equal(read_image(path), expected)
+
+
+def test_16_bit_gray_alpha_png(tmp_path):
+    # neither Pillow nor OpenCV writes 16-bit gray + alpha: build the PNG by hand
+    pixels = np.stack([VALUES16, np.full(4, 1000)], axis=-1)[None].astype(">u2")
+    raw = b"".join(b"\x00" + row.tobytes() for row in pixels)  # filter byte 0 per row
+    path = tmp_path / "gray_alpha16.png"
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 1, 16, 4, 0, 0, 0))
+        + _png_chunk(b"IDAT", zlib.compress(raw))
+        + _png_chunk(b"IEND", b"")
+    )
+    np.testing.assert_array_equal(read_image(path), np.repeat(EXPECTED8[None, :, None], 3, 2))
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))

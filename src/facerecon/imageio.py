@@ -83,7 +83,7 @@ def read_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
             f"{max_pixels:,}; refused before decoding",
         )
     data = _read_bytes(Path(path), name)
-    if image_format == "JPEG" and not _jpeg_reaches_end(data):
+    if image_format in ("JPEG", "MPO") and not _jpeg_reaches_end(data):
         raise ImageReadError(name, "truncated JPEG (no end-of-image marker)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
