@@ -224,3 +224,26 @@ def test_huge_triangle_far_outside_covers_the_whole_image():
     np.testing.assert_allclose(raster.depth, 3.0)
     off_image = rasterize(vertices + [0, 1e22, 0], [[0, 1, 2]], 5, 7)
     assert not off_image.mask.any()
+
+
+def test_dtypes_and_layouts_give_identical_results():
+    rng = np.random.default_rng(11)
+    vertices32 = rng.uniform(-2, 20, (30, 3)).astype(np.float32)
+    triangles = rng.integers(0, 30, (25, 3))
+    attributes = rng.normal(size=(30, 2)).astype(np.float32)
+    expected = rasterize(vertices32, triangles, 18, 18, attributes)
+    variants = [
+        (vertices32.astype(np.float64), triangles.astype(np.int32), attributes.astype(np.float64)),
+        (np.asfortranarray(vertices32), triangles.astype(np.uint16), attributes),
+        (np.repeat(vertices32, 2, axis=0)[::2], np.asfortranarray(triangles), attributes),
+    ]
+    for vertices, tris, attrs in variants:
+        raster = rasterize(vertices, tris, 18, 18, attrs)
+        np.testing.assert_array_equal(raster.triangle_index, expected.triangle_index)
+        np.testing.assert_array_equal(raster.depth, expected.depth)
+        np.testing.assert_array_equal(raster.barycentric, expected.barycentric)
+        np.testing.assert_allclose(raster.attributes, expected.attributes, atol=1e-6)
+    grid = np.array([[0, 0, 1], [4, 0, 1], [0, 4, 1]], np.int16)
+    np.testing.assert_array_equal(
+        rasterize(grid, [[0, 1, 2]], 5, 5).depth, rasterize(grid * 1.0, [[0, 1, 2]], 5, 5).depth
+    )

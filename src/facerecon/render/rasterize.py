@@ -96,17 +96,17 @@ def _raster(vertices, triangles, depth, tri_index, bary):
         i0 = triangles[t, 0]
         i1 = triangles[t, 1]
         i2 = triangles[t, 2]
-        y0 = float(vertices[i0, 1])
-        y1 = float(vertices[i1, 1])
-        y2 = float(vertices[i2, 1])
+        y0 = np.float64(vertices[i0, 1])
+        y1 = np.float64(vertices[i1, 1])
+        y2 = np.float64(vertices[i2, 1])
         # Clamp in float before converting: far-away vertices must not overflow an int.
         r_lo = int(math.ceil(max(min(y0, y1, y2), 0.0)))
         r_hi = int(math.floor(min(max(y0, y1, y2), height - 1.0)))
         if r_lo > r_hi:
             continue
-        x0 = float(vertices[i0, 0])
-        x1 = float(vertices[i1, 0])
-        x2 = float(vertices[i2, 0])
+        x0 = np.float64(vertices[i0, 0])
+        x1 = np.float64(vertices[i1, 0])
+        x2 = np.float64(vertices[i2, 0])
         c_lo = int(math.ceil(max(min(x0, x1, x2), 0.0)))
         c_hi = int(math.floor(min(max(x0, x1, x2), width - 1.0)))
         if c_lo > c_hi:
@@ -119,9 +119,9 @@ def _raster(vertices, triangles, depth, tri_index, bary):
         ax0, ay0, dx0, dy0, s0, own0 = _edge_setup(x1, y1, x2, y2, orientation)
         ax1, ay1, dx1, dy1, s1, own1 = _edge_setup(x2, y2, x0, y0, orientation)
         ax2, ay2, dx2, dy2, s2, own2 = _edge_setup(x0, y0, x1, y1, orientation)
-        z0 = float(vertices[i0, 2])
-        z1 = float(vertices[i1, 2])
-        z2 = float(vertices[i2, 2])
+        z0 = np.float64(vertices[i0, 2])
+        z1 = np.float64(vertices[i1, 2])
+        z2 = np.float64(vertices[i2, 2])
         for r in range(r_lo, r_hi + 1):
             py = float(r)
             row0 = dx0 * (py - ay0)
@@ -225,9 +225,9 @@ def rasterize(vertices, triangles, height: int, width: int, attributes=None) -> 
 def _visibility(vertices, depth, tolerance, out):
     height, width = depth.shape
     for v in range(vertices.shape[0]):
-        x = float(vertices[v, 0])
-        y = float(vertices[v, 1])
-        z = float(vertices[v, 2])
+        x = np.float64(vertices[v, 0])
+        y = np.float64(vertices[v, 1])
+        z = np.float64(vertices[v, 2])
         if not (-0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5):
             continue
         # The four pixels around the vertex, clamped to the image.

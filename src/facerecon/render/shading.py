@@ -165,12 +165,12 @@ def _accumulate_normals(vertices, triangles, out):
     """Sum the (area-weighted) face normals at each vertex of ``out``, then normalise."""
     for t in range(triangles.shape[0]):
         i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
-        ax = float(vertices[i1, 0]) - float(vertices[i0, 0])
-        ay = float(vertices[i1, 1]) - float(vertices[i0, 1])
-        az = float(vertices[i1, 2]) - float(vertices[i0, 2])
-        bx = float(vertices[i2, 0]) - float(vertices[i0, 0])
-        by = float(vertices[i2, 1]) - float(vertices[i0, 1])
-        bz = float(vertices[i2, 2]) - float(vertices[i0, 2])
+        ax = np.float64(vertices[i1, 0]) - np.float64(vertices[i0, 0])
+        ay = np.float64(vertices[i1, 1]) - np.float64(vertices[i0, 1])
+        az = np.float64(vertices[i1, 2]) - np.float64(vertices[i0, 2])
+        bx = np.float64(vertices[i2, 0]) - np.float64(vertices[i0, 0])
+        by = np.float64(vertices[i2, 1]) - np.float64(vertices[i0, 1])
+        bz = np.float64(vertices[i2, 2]) - np.float64(vertices[i0, 2])
         # cross(b, a): outward for counter-clockwise-as-seen triangles in our left-handed frame;
         # its length is twice the area, so large triangles weigh more.
         nx = by * az - bz * ay
