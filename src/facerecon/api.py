@@ -1,0 +1,132 @@
+"""FaceReconstructor: image -> list[Face], the one call most users need.
+
+>>> rec = FaceReconstructor(model="mobile_posmap128", weights="weights.safetensors")  # doctest: +SKIP
+>>> faces = rec("photo.jpg")                                                           # doctest: +SKIP
+>>> faces[0].landmarks.shape, faces[0].pose.yaw                                        # doctest: +SKIP
+((68, 3), 12.5)
+
+Steps per image: read and validate the image, detect faces (or take the given boxes), crop
+each face with the one crop recipe (:mod:`facerecon.crop`), run all crops through the
+position-map predictor in batches, map each position map back to image pixels, and wrap it in
+a :class:`~facerecon.face.Face`. An optional second pass re-crops every face from its
+first-pass landmarks, which makes the result insensitive to how loosely the detector framed
+the face.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facerecon.crop import CropTransform, box_crop_params, crop_from_box, crop_from_landmarks
+from facerecon.detection import DEFAULT_DETECTOR, FaceDetector, create_detector
+from facerecon.errors import InvalidInputError
+from facerecon.face import Face
+from facerecon.imageio import load_image
+from facerecon.posmap import decode
+from facerecon.predictor import NetworkPredictor, PosmapPredictor
+from facerecon.topology import load_topology
+from facerecon.types import Detection
+
+
+class FaceReconstructor:
+    """Detect every face in an image and reconstruct each one in 3D.
+
+    Args:
+        model: a registered model name (``facerecon.models.list_models()``) or any
+            :class:`~facerecon.predictor.PosmapPredictor`.
+        weights: ``.safetensors`` file for a named model; ``None`` uses the weights shipped
+            with the package and raises :class:`~facerecon.errors.WeightsError` if there are
+            none.
+        detector: a registered detector name, a :class:`FaceDetector`, or ``None`` when every
+            call passes ``boxes``.
+        device: torch device for a named model ("cpu", "cuda", ...).
+        second_pass: re-crop each face from its first-pass landmarks and predict again.
+        batch_size: crops per network call.
+    """
+
+    def __init__(
+        self,
+        model: str | PosmapPredictor = "mobile_posmap128",
+        weights: str | None = None,
+        detector: str | FaceDetector | None = DEFAULT_DETECTOR,
+        device: str = "cpu",
+        second_pass: bool = False,
+        batch_size: int = 16,
+    ):
+        if isinstance(model, str):
+            model = NetworkPredictor(model, weights=weights, device=device)
+        elif weights is not None:
+            raise InvalidInputError("weights= only applies to a model given by name")
+        if isinstance(detector, str):
+            self.detector_name = detector
+            detector = create_detector(detector)
+        else:
+            self.detector_name = getattr(detector, "name", "given")
+        if batch_size < 1:
+            raise InvalidInputError(f"batch_size must be >= 1, got {batch_size}")
+        self.predictor = model
+        self.detector = detector
+        self.second_pass = bool(second_pass)
+        self.batch_size = int(batch_size)
+        self.topology = load_topology(model.resolution)
+
+    def detect(self, image, boxes=None) -> list[Detection]:
+        """Faces to reconstruct: ``boxes`` ((K, 4) xyxy) if given, else the detector's."""
+        if boxes is not None:
+            boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+            return [Detection(box=box) for box in boxes]
+        if self.detector is None:
+            raise InvalidInputError("this reconstructor has no detector; pass boxes=")
+        return self.detector.detect(image)
+
+    def __call__(self, image, boxes=None) -> list[Face]:
+        """Reconstruct every face.
+
+        Args:
+            image: a path, or an RGB uint8 (H, W, 3) array (grey and RGBA arrays are
+                converted; nothing is modified).
+            boxes: optional (K, 4) ``xyxy`` boxes that replace detection.
+
+        Returns:
+            One :class:`Face` per detection, in detection order; ``[]`` when there is none.
+        """
+        image = load_image(image)
+        image.setflags(write=False)
+        detections = self.detect(image, boxes)
+        if not detections:
+            return []
+        source = "given" if boxes is not None else self.detector_name
+        params = box_crop_params(source)
+        crops = [
+            crop_from_box(d.box, self.predictor.input_size, params.scale, params.center_shift)
+            for d in detections
+        ]
+        posmaps = self._predict(image, crops)
+        if self.second_pass:
+            crops = [
+                crop_from_landmarks(decode(posmap, self.topology).landmarks, crop.size)
+                for crop, posmap in zip(crops, posmaps, strict=True)
+            ]
+            posmaps = self._predict(image, crops)
+        return [
+            Face(d.box, d.score, crop, posmap, self.topology, image)
+            for d, crop, posmap in zip(detections, crops, posmaps, strict=True)
+        ]
+
+    def _predict(self, image: np.ndarray, crops: list[CropTransform]) -> list[np.ndarray]:
+        """Image-space (R, R, 3) position maps for each crop, batched through the predictor."""
+        posmaps = []
+        for start in range(0, len(crops), self.batch_size):
+            batch = crops[start : start + self.batch_size]
+            patches = np.stack([crop.warp(image) for crop in batch])
+            predicted = self.predictor(patches, batch)
+            for crop, posmap in zip(batch, predicted, strict=True):
+                posmaps.append(_posmap_to_image(posmap, crop, self.topology.uv_mask))
+        return posmaps
+
+
+def _posmap_to_image(posmap: np.ndarray, crop: CropTransform, uv_mask: np.ndarray) -> np.ndarray:
+    """Map a crop-space (R, R, 3) position map to image pixels (z scaled alike), 0 off-mask."""
+    points = crop.to_image(posmap.reshape(-1, 3)).reshape(posmap.shape).astype(np.float32)
+    points[~uv_mask] = 0.0
+    return points
