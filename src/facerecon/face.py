@@ -111,10 +111,11 @@ class Face:
         canonical = decode(self.topology.canonical_posmap, self.topology).vertices
         return estimate_pose(self.vertices, canonical)
 
-    def depth(self) -> np.ndarray:
-        """(H, W) float32 z of the face surface per image pixel (0 where there is no face)."""
+    def depth(self, background: float = 0.0) -> np.ndarray:
+        """(H, W) float32 z of the face surface per image pixel, ``background`` elsewhere
+        (pass ``np.nan`` to tell background from a surface point at z = 0)."""
         height, width = self.image.shape[:2]
-        return depth_image(self.vertices, self.triangles, height, width)
+        return depth_image(self.vertices, self.triangles, height, width, background)
 
     def mesh(self, front: bool = False) -> Mesh:
         """The dense mesh with vertex colours; ``front=True`` gives the frontalised shape in
