@@ -1,0 +1,193 @@
+"""Detector recall, false detections, speed and box-vs-landmark-box relation on 300-W.
+
+Each 300-W crop in ``shared/data/300w`` (helen-train, afw) has one annotated face whose
+landmark box is the min/max of its 68 points. A face is found when some detection has
+IoU >= 0.4 with that box. Detections that match nothing count as false; other people in a
+crop are not annotated, so that count is an upper bound. The box relation is measured on the
+best-IoU matching detection of each found face and says where the landmark box lies relative
+to the detector's box: centre offset in units of the detector box's width/height, and
+landmark-box size / detector-box size (medians and quartiles).
+
+Speed: each image is timed once per detector (``detect`` only, image already decoded), after
+a warm-up of 5 images, 2 threads; median over all images. The machine is shared, so times
+are noisy; medians damp that.
+
+    python benchmarks/detectors.py --data ../shared/data/300w
+
+Backends that are not installed (mediapipe needs its numpy<2 extra) are recorded as
+skipped; run the script in an environment with ``facerecon[mediapipe]`` to measure all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from facerecon.atomic import write_text  # noqa: E402
+from facerecon.detection import create_detector  # noqa: E402
+from facerecon.errors import MissingDependencyError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+IOU_THRESHOLD = 0.4
+WARMUP = 5
+# (label, registry name, options): the defaults plus the variants worth comparing.
+CONFIGS = [
+    ("dlib_hog", "dlib_hog", {}),
+    ("dlib_hog upsample=1", "dlib_hog", {"upsample": 1}),
+    ("opencv_haar", "opencv_haar", {}),
+    ("opencv_haar alt2", "opencv_haar", {"cascade": "haarcascade_frontalface_alt2.xml"}),
+    ("mediapipe short", "mediapipe", {"model": "short"}),
+    ("mediapipe full", "mediapipe", {"model": "full"}),
+]
+
+
+def load_samples(data: Path, every: int) -> list[tuple[str, Path, Path]]:
+    """(subset, jpg, pts) for every ``every``-th image of each subset, sorted by name."""
+    samples = []
+    for subset in ("helen-train", "afw"):
+        images = sorted((data / subset).glob("*.jpg"))
+        if not images:
+            raise SystemExit(f"no images in {data / subset}")
+        samples += [(subset, jpg, jpg.with_suffix(".pts")) for jpg in images[::every]]
+    return samples
+
+
+def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one xyxy box with (N, 4) boxes (continuous areas)."""
+    x1 = np.maximum(box[0], boxes[:, 0])
+    y1 = np.maximum(box[1], boxes[:, 1])
+    x2 = np.minimum(box[2], boxes[:, 2])
+    y2 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / (area + areas - inter)
+
+
+def relation(det: np.ndarray, lm: np.ndarray) -> dict[str, float]:
+    """Landmark box ``lm`` relative to detector box ``det`` (both xyxy)."""
+    det_w, det_h = det[2] - det[0], det[3] - det[1]
+    lm_w, lm_h = lm[2] - lm[0], lm[3] - lm[1]
+    return {
+        "center_dx": ((lm[0] + lm[2]) - (det[0] + det[2])) / 2 / det_w,
+        "center_dy": ((lm[1] + lm[3]) - (det[1] + det[3])) / 2 / det_h,
+        "width_ratio": lm_w / det_w,
+        "height_ratio": lm_h / det_h,
+        "size_ratio": float(np.sqrt(lm_w * lm_h / (det_w * det_h))),
+    }
+
+
+def quartiles(values: list[float]) -> dict[str, float]:
+    p25, p50, p75 = (round(float(v), 4) for v in np.percentile(values, [25, 50, 75]))
+    return {"median": p50, "p25": p25, "p75": p75}
+
+
+def measure(detector, images, landmark_boxes, subsets) -> dict:
+    for image in images[:WARMUP]:
+        detector.detect(image)
+    times, found, false, ious, relations = [], [], [], [], []
+    for image, lm_box in zip(images, landmark_boxes, strict=True):
+        start = time.perf_counter()
+        detections = detector.detect(image)
+        times.append((time.perf_counter() - start) * 1000)
+        boxes = np.array([d.box for d in detections], dtype=np.float64).reshape(-1, 4)
+        overlaps = iou(lm_box, boxes) if len(boxes) else np.zeros(0)
+        hit = bool(len(boxes)) and overlaps.max() >= IOU_THRESHOLD
+        found.append(hit)
+        false.append(int(np.sum(overlaps < IOU_THRESHOLD)))
+        if hit:
+            best = int(np.argmax(overlaps))
+            ious.append(float(overlaps[best]))
+            relations.append(relation(boxes[best], lm_box))
+    found_array = np.array(found)
+    per_subset = {
+        name: round(float(found_array[np.array(subsets) == name].mean()), 4)
+        for name in sorted(set(subsets))
+    }
+    return {
+        "recall": round(float(found_array.mean()), 4),
+        "recall_by_subset": per_subset,
+        "false_per_image": round(float(np.mean(false)), 4),
+        "ms_median": round(float(np.median(times)), 2),
+        "ms_p90": round(float(np.percentile(times, 90)), 2),
+        "matched_iou_median": round(float(np.median(ious)), 4) if ious else None,
+        "landmark_box_vs_detection": (
+            {key: quartiles([r[key] for r in relations]) for key in relations[0]}
+            if relations
+            else None
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    shared = os.environ.get("FACERECON_SHARED_DATA") or ROOT.parent / "shared" / "data"
+    parser.add_argument("--data", type=Path, default=Path(shared) / "300w")
+    parser.add_argument("--every", type=int, default=1, help="use every n-th image per subset")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks/results/detectors.json")
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(2)
+
+    samples = load_samples(args.data, args.every)
+    images, landmark_boxes, subsets = [], [], []
+    for subset, jpg, pts in samples:
+        images.append(np.ascontiguousarray(cv2.imread(str(jpg), cv2.IMREAD_COLOR)[:, :, ::-1]))
+        points = np.loadtxt(pts, dtype=np.float64).reshape(68, 2)
+        landmark_boxes.append(np.concatenate([points.min(axis=0), points.max(axis=0)]))
+        subsets.append(subset)
+    sides = np.array([max(image.shape[:2]) for image in images])
+    lm_sides = np.array([max(b[2] - b[0], b[3] - b[1]) for b in landmark_boxes])
+
+    results = {}
+    for label, name, options in CONFIGS:
+        try:
+            detector = create_detector(name, **options)
+        except MissingDependencyError as error:
+            results[label] = {"detector": name, "options": options, "skipped": str(error)}
+            continue
+        results[label] = {"detector": name, "options": options}
+        results[label].update(measure(detector, images, landmark_boxes, subsets))
+        print(label, json.dumps(results[label]), file=sys.stderr)
+
+    command = "python " + " ".join(["benchmarks/detectors.py", *(argv or sys.argv[1:])])
+    report = {
+        "command": command,
+        "python": sys.executable,
+        "platform": platform.platform(),
+        "cpu_threads": 2,
+        "opencv": cv2.__version__,
+        "images": {
+            "count": len(images),
+            "every": args.every,
+            "by_subset": {name: subsets.count(name) for name in sorted(set(subsets))},
+            "longer_side_px": {"min": int(sides.min()), "max": int(sides.max())},
+            "landmark_box_longer_side_px": quartiles(lm_sides.tolist()),
+        },
+        "iou_threshold": IOU_THRESHOLD,
+        "timing": f"detect() only, one run per image after {WARMUP} warm-up images; median "
+        "over all images; shared 2-core machine, so noisy",
+        "false_per_image_note": "detections with IoU < 0.4 with the annotated face; "
+        "unannotated people in the crops also count, so this is an upper bound",
+        "relation_note": "landmark box relative to the matched detection box: centre offset "
+        "in detection-box widths/heights (+x right, +y down), size ratios landmark/detection",
+        "results": results,
+    }
+    text = json.dumps(report, indent=2)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    write_text(args.output, text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

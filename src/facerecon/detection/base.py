@@ -1,0 +1,100 @@
+"""The detector protocol and the checks and helpers every backend shares.
+
+A detector is any object with ``detect(image) -> list[Detection]`` where ``image`` is a
+(H, W, 3) ``uint8`` RGB array (a grayscale photo must be converted to three equal channels
+first). Boxes are ``xyxy`` float pixels in that image, with integer coordinates at pixel
+centres; the list is sorted by descending score; no face is ``[]``, never an error. Scores are
+comparable only within one detector. Detectors never modify the image they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from facerecon.errors import InvalidInputError
+from facerecon.types import Detection
+
+
+@runtime_checkable
+class FaceDetector(Protocol):
+    """Anything that finds faces in an RGB image."""
+
+    name: str
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Return the faces in ``image`` ((H, W, 3) uint8 RGB), best score first; [] if none."""
+        ...
+
+
+def validate_image(image: object) -> np.ndarray:
+    """Check that ``image`` is a non-empty (H, W, 3) uint8 array and return it unchanged.
+
+    Raises:
+        InvalidInputError: for anything else (wrong type, dtype, rank, channel count, size 0).
+    """
+    if not isinstance(image, np.ndarray):
+        raise InvalidInputError(f"image must be a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise InvalidInputError(f"image must be uint8, got {image.dtype}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise InvalidInputError(
+            f"image must be (H, W, 3) RGB, got shape {image.shape}; convert grayscale or RGBA "
+            "to RGB first"
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise InvalidInputError(f"image is empty, shape {image.shape}")
+    return image
+
+
+def validate_upsample(upsample: int) -> int:
+    """Return ``upsample`` (number of 2x enlargements before detecting) as a checked int."""
+    if isinstance(upsample, bool) or not isinstance(upsample, int | np.integer):
+        raise InvalidInputError(f"upsample must be an int, got {upsample!r}")
+    if not 0 <= upsample <= 3:
+        raise InvalidInputError(f"upsample must be in 0..3, got {upsample}")
+    return int(upsample)
+
+
+def validate_min_size(min_size: float) -> float:
+    """Return ``min_size`` (smallest accepted box side, pixels of the input image) as a float."""
+    if isinstance(min_size, bool) or not isinstance(min_size, int | float | np.number):
+        raise InvalidInputError(f"min_size must be a number, got {min_size!r}")
+    if not np.isfinite(min_size) or min_size < 0:
+        raise InvalidInputError(f"min_size must be >= 0, got {min_size}")
+    return float(min_size)
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> new (H, W) uint8 luma (ITU-R BT.601, as OpenCV computes it)."""
+    import cv2
+
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def finalize(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    min_size: float,
+    keypoints: Sequence[np.ndarray | None] | None = None,
+) -> list[Detection]:
+    """Build Detections from (N, 4) xyxy boxes and (N,) scores, dropping small boxes.
+
+    A box is kept when both of its sides are >= ``min_size``. The result is sorted by
+    descending score (stable, so equal scores keep the backend's order).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if len(boxes) != len(scores):
+        raise InvalidInputError(f"{len(boxes)} boxes but {len(scores)} scores")
+    order = np.argsort(-scores, kind="stable")
+    detections = []
+    for index in order:
+        x1, y1, x2, y2 = boxes[index]
+        if x2 - x1 < max(min_size, 1e-6) or y2 - y1 < max(min_size, 1e-6):
+            continue
+        points = None if keypoints is None else keypoints[index]
+        detections.append(Detection(box=boxes[index], score=scores[index], keypoints=points))
+    return detections

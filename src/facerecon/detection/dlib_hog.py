@@ -1,0 +1,64 @@
+"""dlib's frontal face detector: HOG features + linear SVM over an image pyramid.
+
+Needs the ``dlib`` module, which the ``dlib-bin`` wheel provides (a core dependency). The
+detector was trained for faces of about 80x80 pixels and larger; ``upsample=1`` finds faces
+down to about 40 px at roughly 3-4x the cost. Its boxes are square and tight: they cover
+eyebrows to lower lip and not the whole jaw, so they are smaller than the 68-landmark box
+(see docs/detection.md for the measured relation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facerecon.detection.base import finalize, validate_image, validate_min_size, validate_upsample
+from facerecon.errors import InvalidInputError, MissingDependencyError
+from facerecon.types import Detection
+
+
+def _import_dlib():
+    try:
+        import dlib
+    except ImportError as error:
+        raise MissingDependencyError(
+            "the dlib_hog detector needs dlib: pip install dlib-bin"
+        ) from error
+    return dlib
+
+
+class DlibHogDetector:
+    """dlib HOG face detector.
+
+    Args:
+        upsample: how many times dlib doubles the image before scanning (0..3).
+        threshold: added to the SVM decision threshold; lower finds more (and more false)
+            faces. dlib's default is 0.
+        min_size: drop boxes with a side shorter than this many pixels.
+
+    Scores are dlib's SVM margins (0 at the decision threshold). Boxes are xyxy with integer
+    coordinates at pixel centres: dlib's inclusive pixel rectangle [l, r] becomes
+    (l - 0.5, ..., r + 0.5).
+    """
+
+    name = "dlib_hog"
+
+    def __init__(self, upsample: int = 0, threshold: float = 0.0, min_size: float = 0.0):
+        self.upsample = validate_upsample(upsample)
+        if not np.isfinite(threshold):
+            raise InvalidInputError(f"threshold must be finite, got {threshold}")
+        self.threshold = float(threshold)
+        self.min_size = validate_min_size(min_size)
+        self._detector = _import_dlib().get_frontal_face_detector()
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Faces in ``image`` ((H, W, 3) uint8 RGB), best score first; [] if none."""
+        image = validate_image(image)
+        # dlib reads the buffer without writing; it only needs C order.
+        rects, scores, _ = self._detector.run(
+            np.ascontiguousarray(image), self.upsample, self.threshold
+        )
+        boxes = np.array(
+            [[r.left() - 0.5, r.top() - 0.5, r.right() + 0.5, r.bottom() + 0.5] for r in rects],
+            dtype=np.float64,
+        ).reshape(-1, 4)
+        return finalize(boxes, np.asarray(scores, dtype=np.float64), self.min_size)
