@@ -62,7 +62,7 @@ def roi_from_box(box, rule: str | RoiRule = "detector") -> np.ndarray:
     Returns:
         (4,) float32 ``xyxy`` square ROI.
 
-    >>> roi_from_box([10, 10, 110, 110], "landmarks").round(2).tolist()
+    >>> [round(float(v), 2) for v in roi_from_box([10, 10, 110, 110], "landmarks")]
     [-10.71, -10.71, 130.71, 130.71]
     """
     if isinstance(rule, str):
