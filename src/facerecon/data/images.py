@@ -54,15 +54,17 @@ class UtkLabels:
     timestamp: str | None
 
 
-_UTK_FULL = re.compile(r"^(\d+)_([01])_([0-4])_(\d{17})$")
-_UTK_NO_RACE = re.compile(r"^(\d+)_([01])_(\d{17})$")
+# The timestamp is 17 digits in the documentation, but two shared files have 16 and 18.
+_UTK_FULL = re.compile(r"^(\d+)_([01])_([0-4])_(\d+)$")
+_UTK_NO_RACE = re.compile(r"^(\d+)_([01])_(\d+)$")
 
 
 def parse_utkface_name(name: str | Path) -> UtkLabels:
     """Parse ``age_gender_race_datetime.jpg.chip.jpg`` defensively.
 
-    Stray whitespace is ignored (one shared file is ``24_0_1_20170116220224657 .jpg...``);
-    a name with one label missing (``61_1_20170109150557335``) keeps age and gender and
+    The datetime may have any number of digits (16 and 18 occur besides 17). Stray
+    whitespace is ignored (one shared file is ``24_0_1_20170116220224657 .jpg...``); a
+    name with one label missing (``61_1_20170109150557335``) keeps age and gender and
     leaves race None, since the gender digit is ambiguous with race only when three labels
     are present; anything else gives all-None labels rather than an error.
 
