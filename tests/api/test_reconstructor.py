@@ -1,0 +1,120 @@
+"""FaceReconstructor end to end on synthetic photos with an oracle predictor."""
+
+import numpy as np
+import pytest
+
+from facerecon.api import FaceReconstructor
+from facerecon.apps.pose import rotation_from_euler
+from facerecon.data.synthetic import render_synthetic_face
+from facerecon.errors import InvalidInputError
+from facerecon.topology import load_topology
+
+
+@pytest.fixture(scope="module")
+def topology():
+    return load_topology(256)
+
+
+class NoFaceDetector:
+    name = "none"
+
+    def detect(self, image):
+        return []
+
+
+def _angle_between(r1, r2) -> float:
+    cos = (np.trace(r1.T @ r2) - 1) / 2
+    return float(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+
+
+@pytest.mark.parametrize(
+    "yaw, pitch, roll", [(0, 0, 0), (35, -10, 8), (-60, 15, -12), (80, 0, 0)]
+)
+def test_landmarks_and_pose_match_the_truth(topology, make_oracle, yaw, pitch, roll):
+    scene = render_synthetic_face(topology, yaw=yaw, pitch=pitch, roll=roll)
+    rec = FaceReconstructor(model=make_oracle(topology, [scene.vertices]), detector=None)
+    faces = rec(scene.image, boxes=[scene.box])
+    assert len(faces) == 1
+    face = faces[0]
+    error = np.linalg.norm(face.landmarks - scene.landmarks, axis=1)
+    assert error.max() < 1.0, error.max()
+    assert _angle_between(face.pose.rotation, scene.rotation) < 1.0
+    if abs(yaw) < 85:
+        assert abs(face.pose.yaw - yaw) < 1.0
+        assert abs(face.pose.pitch - pitch) < 1.0
+        assert abs(face.pose.roll - roll) < 1.0
+
+
+def test_face_fields_shapes_and_visibility(topology, make_oracle):
+    scene = render_synthetic_face(topology, yaw=60)
+    rec = FaceReconstructor(model=make_oracle(topology, [scene.vertices]), detector=None)
+    face = rec(scene.image, boxes=[scene.box])[0]
+    n = int(topology.uv_mask.sum())
+    assert face.vertices.shape == (n, 3) and face.colors.shape == (n, 3)
+    assert face.triangles.max() < n
+    assert face.visibility.shape == (n,)
+    # At yaw +60 the nose turns towards +x (the subject turns to their left): the subject's
+    # right jaw (landmarks 0-3, image left) faces the camera, the left jaw (13-16) is hidden.
+    assert face.landmark_visibility[0:4].all()
+    assert not face.landmark_visibility[13:17].any()
+    # Colours of visible vertices are the photo's colours there.
+    visible = face.visibility
+    xy = np.round(face.vertices[visible, :2]).astype(int)
+    sampled = scene.image[xy[:, 1], xy[:, 0]].astype(np.float32) / 255
+    assert np.median(np.abs(sampled - face.colors[visible])) < 0.03
+    depth = face.depth()
+    assert depth.shape == scene.image.shape[:2]
+    covered = depth != 0
+    # The position map leaves out the neck that the synthetic render draws.
+    assert (covered & scene.face_mask).sum() > 0.99 * covered.sum()
+    assert covered.sum() > 0.6 * scene.face_mask.sum()
+    nose_x, nose_y, nose_z = scene.landmarks[30]
+    assert abs(depth[round(nose_y), round(nose_x)] - nose_z) < 1.0
+
+
+def test_two_faces_and_second_pass(topology, make_oracle):
+    left = render_synthetic_face(topology, yaw=20, face_width=120, position=(130, 180))
+    right = render_synthetic_face(topology, yaw=-20, face_width=120, position=(350, 180))
+    image = np.where(right.face_mask[..., None], right.image, left.image)
+    oracle = make_oracle(topology, [left.vertices, right.vertices])
+    rec = FaceReconstructor(model=oracle, detector=None, second_pass=True, batch_size=1)
+    faces = rec(image, boxes=[left.box, right.box])
+    assert oracle.calls == 4  # two faces, batch size 1, two passes
+    for face, truth in zip(faces, (left, right), strict=True):
+        assert np.abs(face.landmarks - truth.landmarks).max() < 1.0
+
+
+def test_no_face_gives_empty_list_and_input_is_not_modified(topology, make_oracle):
+    scene = render_synthetic_face(topology)
+    image = scene.image.copy()
+    rec = FaceReconstructor(model=make_oracle(topology, [scene.vertices]), detector=NoFaceDetector())
+    assert rec(image) == []
+    faces = rec(image, boxes=[scene.box])
+    assert len(faces) == 1
+    np.testing.assert_array_equal(image, scene.image)
+    assert image.flags.writeable
+
+
+def test_front_mesh_is_aligned_with_the_canonical_face(topology, make_oracle):
+    scene = render_synthetic_face(topology, yaw=40, pitch=10)
+    rec = FaceReconstructor(model=make_oracle(topology, [scene.vertices]), detector=None)
+    face = rec(scene.image, boxes=[scene.box])[0]
+    front = face.mesh(front=True).vertices
+    canonical = topology.canonical_posmap[topology.uv_mask]
+    assert np.abs(front - canonical).mean() < 0.5
+
+
+def test_bad_arguments_raise_typed_errors(topology, make_oracle):
+    oracle = make_oracle(topology, [topology.canonical_vertices])
+    with pytest.raises(InvalidInputError):
+        FaceReconstructor(model=oracle, weights="x.safetensors", detector=None)
+    rec = FaceReconstructor(model=oracle, detector=None)
+    with pytest.raises(InvalidInputError):
+        rec(np.zeros((10, 10, 3), np.float32), boxes=[[0, 0, 5, 5]])
+    with pytest.raises(InvalidInputError):
+        rec(np.zeros((10, 10, 3), np.uint8))
+
+
+def test_rotation_helper_matches_scene(topology):
+    scene = render_synthetic_face(topology, yaw=10, pitch=5, roll=3)
+    np.testing.assert_allclose(scene.rotation, rotation_from_euler(10, 5, 3))
