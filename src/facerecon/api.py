@@ -1,9 +1,11 @@
 """FaceReconstructor: image -> list[Face], the one call most users need.
 
->>> rec = FaceReconstructor(model="mobile_posmap128", weights="weights.safetensors")  # doctest: +SKIP
->>> faces = rec("photo.jpg")                                                           # doctest: +SKIP
->>> faces[0].landmarks.shape, faces[0].pose.yaw                                        # doctest: +SKIP
-((68, 3), 12.5)
+Example (needs trained weights, so it is not run as a doctest)::
+
+    rec = FaceReconstructor(model="mobile_posmap128", weights="model.safetensors")
+    faces = rec("photo.jpg")
+    faces[0].landmarks   # (68, 3) image pixels
+    faces[0].pose.yaw    # degrees
 
 Steps per image: read and validate the image, detect faces (or take the given boxes), crop
 each face with the one crop recipe (:mod:`facerecon.crop`), run all crops through the

@@ -87,7 +87,8 @@ def test_two_faces_and_second_pass(topology, make_oracle):
 def test_no_face_gives_empty_list_and_input_is_not_modified(topology, make_oracle):
     scene = render_synthetic_face(topology)
     image = scene.image.copy()
-    rec = FaceReconstructor(model=make_oracle(topology, [scene.vertices]), detector=NoFaceDetector())
+    oracle = make_oracle(topology, [scene.vertices])
+    rec = FaceReconstructor(model=oracle, detector=NoFaceDetector())
     assert rec(image) == []
     faces = rec(image, boxes=[scene.box])
     assert len(faces) == 1
