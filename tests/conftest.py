@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facerecon.posmap import encode
+from facerecon.data.synthetic import GroundTruthPredictor
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,36 +48,8 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
 
-class OraclePredictor:
-    """Knows the image-space region vertices of every face in a scene and, for each crop,
-    encodes the face whose centre lies nearest the crop centre: the exact answer a perfect
-    network would give."""
-
-    name = "oracle"
-
-    def __init__(self, topology, faces_vertices: list[np.ndarray], input_size: int = 256):
-        self.topology = topology
-        self.faces_vertices = [np.asarray(v, np.float32) for v in faces_vertices]
-        self.input_size = input_size
-        self.resolution = topology.resolution
-        self.calls = 0
-
-    def __call__(self, crops: np.ndarray, transforms) -> np.ndarray:
-        assert crops.dtype == np.uint8 and crops.shape[1:] == (self.input_size,) * 2 + (3,)
-        self.calls += 1
-        maps = []
-        for transform in transforms:
-            centre = (self.input_size - 1) / 2
-            distances = [
-                np.linalg.norm(transform.to_crop(v[:, :2]).mean(axis=0) - centre)
-                for v in self.faces_vertices
-            ]
-            vertices = self.faces_vertices[int(np.argmin(distances))]
-            maps.append(encode(transform.to_crop(vertices), self.topology))
-        return np.stack(maps).astype(np.float32)
-
-
 @pytest.fixture
 def make_oracle():
-    """Factory: ``make_oracle(topology, [vertices, ...])`` -> :class:`OraclePredictor`."""
-    return OraclePredictor
+    """Factory: ``make_oracle(topology, [vertices, ...])`` -> a predictor that returns the
+    true position maps (:class:`facerecon.data.synthetic.GroundTruthPredictor`)."""
+    return GroundTruthPredictor

@@ -17,6 +17,7 @@ import numpy as np
 
 from facerecon.apps.pose import rotation_from_euler
 from facerecon.errors import InvalidInputError
+from facerecon.posmap import encode
 from facerecon.render import render_colors, vertex_normals
 from facerecon.topology import UVTopology
 
@@ -116,3 +117,37 @@ def render_synthetic_face(
         face_mask=mask,
         box=box.astype(np.float32),
     )
+
+
+class GroundTruthPredictor:
+    """A :class:`~facerecon.predictor.PosmapPredictor` that knows the answer.
+
+    It holds the image-space region vertices of every face in a scene and, for each crop,
+    encodes the face whose centre lies nearest the crop centre: the exact position map a
+    perfect network would give. Used to test and demonstrate everything around the network.
+    """
+
+    name = "ground_truth"
+
+    def __init__(self, topology, faces_vertices: list[np.ndarray], input_size: int = 256):
+        self.topology = topology
+        self.faces_vertices = [np.asarray(v, np.float32) for v in faces_vertices]
+        self.input_size = input_size
+        self.resolution = topology.resolution
+        self.calls = 0
+
+    def __call__(self, crops: np.ndarray, transforms) -> np.ndarray:
+        if crops.dtype != np.uint8 or crops.shape[1:] != (self.input_size,) * 2 + (3,):
+            raise InvalidInputError(f"crops must be (B, {self.input_size}, {self.input_size}, 3)"
+                                    f" uint8, got {crops.dtype} {crops.shape}")
+        self.calls += 1
+        maps = []
+        for transform in transforms:
+            centre = (self.input_size - 1) / 2
+            distances = [
+                np.linalg.norm(transform.to_crop(v[:, :2]).mean(axis=0) - centre)
+                for v in self.faces_vertices
+            ]
+            vertices = self.faces_vertices[int(np.argmin(distances))]
+            maps.append(encode(transform.to_crop(vertices), self.topology))
+        return np.stack(maps).astype(np.float32)
