@@ -80,8 +80,7 @@ def encode(vertices, topology: UVTopology) -> np.ndarray:
     size = topology.resolution
     batch = values.shape[:-2]
     posmap = np.zeros((*batch, size * size, 3), dtype=np.float32)
-    posmap[..., topology.valid_indices, :] = interpolate_surface(
-        values, topology.valid_vertex_ids, topology.valid_barycentric)
+    posmap[..., topology.valid_indices, :] = interpolate_surface(values, topology.surface_matrix)
     return posmap.reshape(*batch, size, size, 3)
 
 

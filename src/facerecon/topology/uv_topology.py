@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from facerecon.errors import DataNotFoundError, InvalidInputError
 from facerecon.paths import ASSETS_DIR
@@ -73,11 +74,13 @@ class UVTopology:
     landmark_vertices: np.ndarray
     metadata: dict = field(default_factory=dict)
     # Lookups for the codec: valid flat pixels, their (N, 3) region vertex ids and
-    # barycentric weights, and the (68, 12) flat pixels / weights of the landmark lookup
-    # (facerecon.topology.landmark_lookup; weights sum to 1, 0 off the mask).
+    # barycentric weights (also as an (N, V) sparse matrix), and the (68, 12) flat pixels /
+    # weights of the landmark lookup (facerecon.topology.landmark_lookup; weights sum to 1,
+    # 0 off the mask).
     valid_indices: np.ndarray = field(repr=False, default=None)
     valid_vertex_ids: np.ndarray = field(repr=False, default=None)
     valid_barycentric: np.ndarray = field(repr=False, default=None)
+    surface_matrix: sparse.csr_matrix = field(repr=False, default=None)
     landmark_sample_index: np.ndarray = field(repr=False, default=None)
     landmark_sample_weight: np.ndarray = field(repr=False, default=None)
 
@@ -87,11 +90,24 @@ class UVTopology:
         return int(self.valid_indices.size)
 
 
-def interpolate_surface(vertices: np.ndarray, valid_vertex_ids: np.ndarray,
-                        valid_barycentric: np.ndarray) -> np.ndarray:
-    """(..., N, 3) float32 surface points: barycentric combinations of (..., V, 3) vertices."""
-    gathered = vertices[..., valid_vertex_ids, :]  # (..., N, 3, 3)
-    return np.einsum("...nkc,nk->...nc", gathered, valid_barycentric).astype(np.float32)
+def surface_matrix(valid_vertex_ids: np.ndarray, valid_barycentric: np.ndarray,
+                   vertex_count: int) -> sparse.csr_matrix:
+    """(N, V) sparse matrix whose row k holds pixel k's three barycentric weights."""
+    count = valid_vertex_ids.shape[0]
+    return sparse.csr_matrix(
+        (valid_barycentric.astype(np.float64).ravel(), valid_vertex_ids.ravel(),
+         np.arange(0, 3 * count + 1, 3)), shape=(count, vertex_count))
+
+
+def interpolate_surface(vertices: np.ndarray, matrix: sparse.csr_matrix) -> np.ndarray:
+    """(..., N, 3) float32 surface points of (..., V, 3) vertices (``matrix`` from
+    :func:`surface_matrix`); one sparse product, also for a batch."""
+    values = np.asarray(vertices)
+    batch = values.shape[:-2]
+    columns = np.moveaxis(values.reshape(-1, *values.shape[-2:]), 0, 1).reshape(
+        values.shape[-2], -1)  # (V, B * 3)
+    points = np.asarray(matrix @ columns).reshape(matrix.shape[0], -1, 3)
+    return np.moveaxis(points, 1, 0).reshape(*batch, matrix.shape[0], 3).astype(np.float32)
 
 
 def topology_from_arrays(arrays: dict) -> UVTopology:
@@ -113,8 +129,9 @@ def topology_from_arrays(arrays: dict) -> UVTopology:
     best = cell_index[np.arange(68), np.argmax(cell_weight, axis=1)]
     canonical_vertices = np.asarray(arrays["canonical_vertices"], dtype=np.float32)
     canonical = np.zeros((resolution * resolution, 3), dtype=np.float32)
-    canonical[valid] = interpolate_surface(canonical_vertices, valid_vertex_ids,
-                                           valid_barycentric)
+    region_vertex_count = int(arrays["region_vertex_count"])
+    matrix = surface_matrix(valid_vertex_ids, valid_barycentric, region_vertex_count)
+    canonical[valid] = interpolate_surface(canonical_vertices, matrix)
     masks = {str(name[len("mask_"):]): np.asarray(arrays[name], dtype=bool)
              for name in arrays if name.startswith("mask_")}
     topology = UVTopology(
@@ -130,16 +147,17 @@ def topology_from_arrays(arrays: dict) -> UVTopology:
         pixel_triangle=pixel_triangle.reshape(resolution, resolution),
         pixel_barycentric=pixel_barycentric.reshape(resolution, resolution, 3),
         region_triangles=region_triangles,
-        region_vertex_count=int(arrays["region_vertex_count"]),
+        region_vertex_count=region_vertex_count,
         landmark_vertices=np.asarray(arrays["landmark_vertices"], dtype=np.int32),
         metadata=json.loads(str(arrays["metadata"])),
         valid_indices=valid,
         valid_vertex_ids=valid_vertex_ids,
         valid_barycentric=valid_barycentric,
+        surface_matrix=matrix,
         landmark_sample_index=np.asarray(arrays["landmark_lookup_index"], dtype=np.int64),
         landmark_sample_weight=np.asarray(arrays["landmark_lookup_weight"], dtype=np.float64),
     )
-    for value in vars(topology).values():
+    for value in [*vars(topology).values(), matrix.data, matrix.indices, matrix.indptr]:
         for array in value.values() if isinstance(value, dict) else [value]:
             if isinstance(array, np.ndarray):
                 array.setflags(write=False)
