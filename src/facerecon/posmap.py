@@ -8,7 +8,8 @@ z (crop space: x right, y down, z larger nearer) of one fixed point of the ICT f
   combination of its ICT triangle's vertices (the weights were computed once by rasterising
   the UV layout), so it is exact for any pose and never looks at visibility.
 - :func:`decode` reads the dense vertices (valid pixels in row-major order) and the 68
-  landmarks (bilinear lookup at ``landmark_uv`` over valid pixels).
+  landmarks (a fixed weighted sum of 12 pixels around each ``landmark_uv``, see
+  :mod:`facerecon.topology.landmark_lookup`).
 
 Both accept a leading batch dimension. Position maps must have the topology's resolution:
 a network that predicts at another size must resize with its own (documented) method first.
@@ -79,8 +80,7 @@ def encode(vertices, topology: UVTopology) -> np.ndarray:
     size = topology.resolution
     batch = values.shape[:-2]
     posmap = np.zeros((*batch, size * size, 3), dtype=np.float32)
-    posmap[..., topology.valid_indices, :] = interpolate_surface(
-        values, topology.valid_vertex_ids, topology.valid_barycentric)
+    posmap[..., topology.valid_indices, :] = interpolate_surface(values, topology.surface_matrix)
     return posmap.reshape(*batch, size, size, 3)
 
 

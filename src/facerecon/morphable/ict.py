@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,12 +192,18 @@ def _parse_model(folder: Path, indices: dict, names: list[str], files: list[Path
     region_size = min(FACE_REGION_VERTICES, neutral.shape[0])
     region = slice(0, region_size)
     deltas = np.empty((len(files) - 1, region_size, 3), dtype=np.float32)
-    for k, path in enumerate(files[1:]):
+
+    def read_delta(k: int) -> None:
+        path = files[k + 1]
         target = parse_vertices(read_obj_bytes(path), path)
         if target.shape != neutral.shape:
             raise DataNotFoundError(f"{path}: {target.shape[0]} vertices, the neutral mesh has "
                                     f"{neutral.shape[0]}")
         deltas[k] = target[region] - neutral[region]
+
+    # lzma decompression (most of the time) releases the GIL, so threads share the cores.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        list(pool.map(read_delta, range(len(files) - 1)))
     landmarks = np.asarray(indices["idx_to_landmark_verts"], dtype=np.int32)
     if landmarks.shape != (68,) or landmarks.min() < 0 or landmarks.max() >= region_size:
         raise DataNotFoundError("vertex_indices.json: expected 68 landmarks in the face region")

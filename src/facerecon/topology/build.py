@@ -2,9 +2,9 @@
 
 Steps: select and lay out the region's UV triangles (:mod:`.layout`), rasterise them in UV
 pixel space once (every valid pixel gets its source ICT triangle and barycentric weights),
-derive the landmark lookup, region and weight masks (:mod:`.regions`), and place the neutral
-face frontally in an R x R crop (:func:`canonical_vertices`). The result is deterministic for
-given ICT files and resolution.
+fit the landmark lookup (:mod:`.landmark_lookup`), derive the region and weight masks
+(:mod:`.regions`), and place the neutral face frontally in an R x R crop
+(:func:`canonical_vertices`). The result is deterministic for given ICT files and resolution.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from facerecon.atomic import atomic_path
 from facerecon.errors import InvalidInputError
 from facerecon.morphable.ict import IctModel
 from facerecon.render.rasterize import rasterize
+from facerecon.topology.landmark_lookup import bilinear_lookup, fit_lookup
 from facerecon.topology.layout import NECK_MARGIN, build_layout, padding
 from facerecon.topology.regions import region_masks, weight_mask
-from facerecon.topology.uv_topology import landmark_sampling
 
 # Crop recipe of the canonical face: PRN's, a square of side CROP_SCALE x the mean side of
 # the 68 landmarks' (x, y) box, centred on that box (facerecon.crop's "landmarks" recipe).
@@ -40,6 +40,17 @@ def to_image_frame(ict_vertices: np.ndarray) -> np.ndarray:
     return np.asarray(ict_vertices, dtype=np.float64) * np.array([1.0, -1.0, 1.0])
 
 
+def _landmark_box(model: IctModel) -> tuple[np.ndarray, float]:
+    landmarks = to_image_frame(model.neutral)[model.landmark_indices]
+    low, high = landmarks[:, :2].min(axis=0), landmarks[:, :2].max(axis=0)
+    return (low + high) / 2, float(np.mean(high - low))
+
+
+def canonical_scale(model: IctModel, resolution: int) -> float:
+    """Crop pixels per ICT unit of the canonical face."""
+    return resolution / (CROP_SCALE * _landmark_box(model)[1])
+
+
 def canonical_vertices(model: IctModel, resolution: int) -> np.ndarray:
     """(V, 3) float32 neutral face, frontal, in an R x R crop (image frame).
 
@@ -48,13 +59,11 @@ def canonical_vertices(model: IctModel, resolution: int) -> np.ndarray:
     so that the landmarks' mean z is 0.
     """
     points = to_image_frame(model.neutral)
-    landmarks = points[model.landmark_indices]
-    low, high = landmarks[:, :2].min(axis=0), landmarks[:, :2].max(axis=0)
-    centre = (low + high) / 2
-    scale = resolution / (CROP_SCALE * float(np.mean(high - low)))
+    centre, _ = _landmark_box(model)
+    scale = canonical_scale(model, resolution)
     placed = np.empty_like(points)
     placed[:, :2] = scale * (points[:, :2] - centre) + (resolution - 1) / 2
-    placed[:, 2] = scale * (points[:, 2] - landmarks[:, 2].mean())
+    placed[:, 2] = scale * (points[:, 2] - points[model.landmark_indices, 2].mean())
     return placed.astype(np.float32)
 
 
@@ -98,9 +107,18 @@ def build_topology(model: IctModel, resolution: int = 256, command: str = "") ->
     landmark_uv = layout.landmark_uv
     if np.any(landmark_uv < 0) or np.any(landmark_uv > resolution - 1):
         raise InvalidInputError("a landmark falls outside the UV map")
-    sample_index, sample_weight = landmark_sampling(uv_mask, landmark_uv)
+    lookup_index, prior = bilinear_lookup(uv_mask, landmark_uv)
+    lookup_pixels = np.unravel_index(lookup_index, uv_mask.shape)
+    lookup_triangle = pixel_triangle[lookup_pixels]
+    lookup_weight = fit_lookup(
+        model, lookup_index, prior,
+        model.triangles[np.maximum(lookup_triangle, 0)],
+        np.where(lookup_triangle[..., None] >= 0, barycentric[lookup_pixels], 0.0),
+        canonical_scale(model, resolution))
     masks = region_masks(uv_mask, landmark_uv)
-    weights = weight_mask(uv_mask, masks, sample_index, sample_weight)
+    # The landmark weight goes on the 2x2 cell around each landmark (PRN's landmark spots);
+    # the other lookup pixels carry small corrections.
+    weights = weight_mask(uv_mask, masks, lookup_index, prior)
     valid = np.flatnonzero(uv_mask)
     metadata = {
         "command": command,
@@ -123,6 +141,8 @@ def build_topology(model: IctModel, resolution: int = 256, command: str = "") ->
         "region_vertex_count": np.int64(model.vertex_count),
         "landmark_uv": landmark_uv.astype(np.float32),
         "landmark_vertices": model.landmark_indices.astype(np.int32),
+        "landmark_lookup_index": lookup_index.astype(np.int32),
+        "landmark_lookup_weight": lookup_weight.astype(np.float32),
         "weight_mask": weights,
         "canonical_vertices": canonical_vertices(model, resolution),
         "metadata": np.array(json.dumps(metadata, sort_keys=True)),

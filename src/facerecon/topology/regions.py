@@ -15,10 +15,11 @@ surface points as those vertices on every face:
 - ``outer``: ``uv_mask`` outside ``face``: ears, temples behind the jaw contour, the strip of
   skin under the jaw.
 
-Weights follow PRN's ratio, unnormalised: 16 on the (up to four) valid pixels that the
-bilinear landmark lookup reads, 4 on eyes, nose and mouth, 3 on the rest of ``face``, 1 on
-``outer`` (ears and under-jaw skin are often hidden by hair or missing from real labels, so
-they get a low weight, not zero, to keep the mesh closed), 0 outside ``uv_mask``.
+Weights follow PRN's ratio, unnormalised: 16 on the valid pixels of the 2x2 cell around each
+landmark's UV position (the core of the landmark lookup, :mod:`.landmark_lookup`), 4 on eyes,
+nose and mouth, 3 on the rest of ``face``, 1 on ``outer`` (ears and under-jaw skin are often
+hidden by hair or missing from real labels, so they get a low weight, not zero, to keep the
+mesh closed), 0 outside ``uv_mask``.
 """
 
 from __future__ import annotations
@@ -97,14 +98,14 @@ def weight_mask(uv_mask: np.ndarray, masks: dict[str, np.ndarray],
                 ) -> np.ndarray:
     """(R, R) float32 loss weights (module docstring); 0 outside ``uv_mask``.
 
-    ``landmark_sample_index`` / ``_weight`` (68, 4) are the flat pixels and weights of the
-    bilinear landmark lookup; pixels with weight 0 there do not count as landmark pixels.
+    ``landmark_sample_index`` / ``_weight`` (68, k): flat pixels and weights; the pixels with
+    non-zero weight are the landmark pixels.
     """
     weights = np.zeros(uv_mask.shape, dtype=np.float32)
     weights[masks["outer"]] = WEIGHT_OUTER
     weights[masks["face"]] = WEIGHT_FACE
     features = masks["eye_right"] | masks["eye_left"] | masks["nose"] | masks["mouth"]
     weights[features] = WEIGHT_FEATURE
-    landmark_pixels = landmark_sample_index[landmark_sample_weight > 0]
+    landmark_pixels = landmark_sample_index[landmark_sample_weight != 0]
     weights.reshape(-1)[landmark_pixels] = WEIGHT_LANDMARK
     return weights

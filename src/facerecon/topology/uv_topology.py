@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from facerecon.errors import DataNotFoundError, InvalidInputError
 from facerecon.paths import ASSETS_DIR
+from facerecon.topology.landmark_lookup import bilinear_lookup
 from facerecon.topology.layout import grid_triangles
 
 
@@ -35,8 +37,8 @@ class UVTopology:
             sees a frontal face (negative signed area in the y-down image frame).
         landmark_uv: (68, 2) float32 fractional (col, row) UV-pixel position of ICT's 68
             landmark vertices (iBUG order).
-        landmark_pixels: (68, 2) int32 (col, row): the valid pixel, among the four that the
-            bilinear lookup at ``landmark_uv`` reads, nearest to ``landmark_uv``.
+        landmark_pixels: (68, 2) int32 (col, row): the valid pixel of the 2x2 cell holding
+            ``landmark_uv`` nearest to it (its rounded position when that is valid).
         region_masks: (R, R) bool masks "face", "eye_right", "eye_left", "nose", "mouth",
             "outer" (eye_right = the subject's right eye, landmarks 36-41);
             see :mod:`facerecon.topology.regions`.
@@ -71,11 +73,14 @@ class UVTopology:
     region_vertex_count: int
     landmark_vertices: np.ndarray
     metadata: dict = field(default_factory=dict)
-    # Derived lookups for the codec: valid flat pixels, their (N, 3) region vertex ids and
-    # barycentric weights, and the (68, 4) flat pixels / weights of the landmark lookup.
+    # Lookups for the codec: valid flat pixels, their (N, 3) region vertex ids and
+    # barycentric weights (also as an (N, V) sparse matrix), and the (68, 12) flat pixels /
+    # weights of the landmark lookup (facerecon.topology.landmark_lookup; weights sum to 1,
+    # 0 off the mask).
     valid_indices: np.ndarray = field(repr=False, default=None)
     valid_vertex_ids: np.ndarray = field(repr=False, default=None)
     valid_barycentric: np.ndarray = field(repr=False, default=None)
+    surface_matrix: sparse.csr_matrix = field(repr=False, default=None)
     landmark_sample_index: np.ndarray = field(repr=False, default=None)
     landmark_sample_weight: np.ndarray = field(repr=False, default=None)
 
@@ -85,37 +90,24 @@ class UVTopology:
         return int(self.valid_indices.size)
 
 
-def landmark_sampling(uv_mask: np.ndarray, landmark_uv: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Bilinear lookup at ``landmark_uv`` restricted to valid pixels.
-
-    Returns (index (68, 4) int64 flat pixel indices, weight (68, 4) float64 summing to 1).
-    Invalid neighbours (landmarks on the rim of the eye and mouth openings have some) get
-    weight 0 and the others are renormalised, so only surface points are averaged.
-
-    Raises:
-        InvalidInputError: a landmark has no valid pixel among its four neighbours.
-    """
-    resolution = uv_mask.shape[0]
-    base = np.floor(landmark_uv).astype(np.int64)
-    frac = landmark_uv - base
-    offsets = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])  # (dcol, drow)
-    cols = np.clip(base[:, None, 0] + offsets[:, 0], 0, resolution - 1)
-    rows = np.clip(base[:, None, 1] + offsets[:, 1], 0, resolution - 1)
-    weight = (np.where(offsets[:, 0], frac[:, None, 0], 1 - frac[:, None, 0])
-              * np.where(offsets[:, 1], frac[:, None, 1], 1 - frac[:, None, 1]))
-    weight = weight * uv_mask[rows, cols]
-    total = weight.sum(axis=1, keepdims=True)
-    if np.any(total <= 0):
-        raise InvalidInputError("a landmark has no valid UV pixel around it")
-    return rows * resolution + cols, weight / total
+def surface_matrix(valid_vertex_ids: np.ndarray, valid_barycentric: np.ndarray,
+                   vertex_count: int) -> sparse.csr_matrix:
+    """(N, V) sparse matrix whose row k holds pixel k's three barycentric weights."""
+    count = valid_vertex_ids.shape[0]
+    return sparse.csr_matrix(
+        (valid_barycentric.astype(np.float64).ravel(), valid_vertex_ids.ravel(),
+         np.arange(0, 3 * count + 1, 3)), shape=(count, vertex_count))
 
 
-def interpolate_surface(vertices: np.ndarray, valid_vertex_ids: np.ndarray,
-                        valid_barycentric: np.ndarray) -> np.ndarray:
-    """(..., N, 3) float32 surface points: barycentric combinations of (..., V, 3) vertices."""
-    gathered = vertices[..., valid_vertex_ids, :]  # (..., N, 3, 3)
-    return np.einsum("...nkc,nk->...nc", gathered, valid_barycentric).astype(np.float32)
+def interpolate_surface(vertices: np.ndarray, matrix: sparse.csr_matrix) -> np.ndarray:
+    """(..., N, 3) float32 surface points of (..., V, 3) vertices (``matrix`` from
+    :func:`surface_matrix`); one sparse product, also for a batch."""
+    values = np.asarray(vertices)
+    batch = values.shape[:-2]
+    columns = np.moveaxis(values.reshape(-1, *values.shape[-2:]), 0, 1).reshape(
+        values.shape[-2], -1)  # (V, B * 3)
+    points = np.asarray(matrix @ columns).reshape(matrix.shape[0], -1, 3)
+    return np.moveaxis(points, 1, 0).reshape(*batch, matrix.shape[0], 3).astype(np.float32)
 
 
 def topology_from_arrays(arrays: dict) -> UVTopology:
@@ -133,12 +125,13 @@ def topology_from_arrays(arrays: dict) -> UVTopology:
     pixel_barycentric[valid] = valid_barycentric
     valid_vertex_ids = region_triangles[valid_triangle]
     landmark_uv = np.asarray(arrays["landmark_uv"], dtype=np.float32)
-    sample_index, sample_weight = landmark_sampling(uv_mask, landmark_uv.astype(np.float64))
-    best = sample_index[np.arange(68), np.argmax(sample_weight, axis=1)]
+    cell_index, cell_weight = bilinear_lookup(uv_mask, landmark_uv.astype(np.float64))
+    best = cell_index[np.arange(68), np.argmax(cell_weight, axis=1)]
     canonical_vertices = np.asarray(arrays["canonical_vertices"], dtype=np.float32)
     canonical = np.zeros((resolution * resolution, 3), dtype=np.float32)
-    canonical[valid] = interpolate_surface(canonical_vertices, valid_vertex_ids,
-                                           valid_barycentric)
+    region_vertex_count = int(arrays["region_vertex_count"])
+    matrix = surface_matrix(valid_vertex_ids, valid_barycentric, region_vertex_count)
+    canonical[valid] = interpolate_surface(canonical_vertices, matrix)
     masks = {str(name[len("mask_"):]): np.asarray(arrays[name], dtype=bool)
              for name in arrays if name.startswith("mask_")}
     topology = UVTopology(
@@ -154,16 +147,17 @@ def topology_from_arrays(arrays: dict) -> UVTopology:
         pixel_triangle=pixel_triangle.reshape(resolution, resolution),
         pixel_barycentric=pixel_barycentric.reshape(resolution, resolution, 3),
         region_triangles=region_triangles,
-        region_vertex_count=int(arrays["region_vertex_count"]),
+        region_vertex_count=region_vertex_count,
         landmark_vertices=np.asarray(arrays["landmark_vertices"], dtype=np.int32),
         metadata=json.loads(str(arrays["metadata"])),
         valid_indices=valid,
         valid_vertex_ids=valid_vertex_ids,
         valid_barycentric=valid_barycentric,
-        landmark_sample_index=sample_index,
-        landmark_sample_weight=sample_weight,
+        surface_matrix=matrix,
+        landmark_sample_index=np.asarray(arrays["landmark_lookup_index"], dtype=np.int64),
+        landmark_sample_weight=np.asarray(arrays["landmark_lookup_weight"], dtype=np.float64),
     )
-    for value in vars(topology).values():
+    for value in [*vars(topology).values(), matrix.data, matrix.indices, matrix.indptr]:
         for array in value.values() if isinstance(value, dict) else [value]:
             if isinstance(array, np.ndarray):
                 array.setflags(write=False)
