@@ -167,7 +167,16 @@ def test_invalid_boxes_raise(box):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"size": 0}, {"size": 2.5}, {"scale": 0.0}, {"scale": -1}, {"center_shift": np.nan}]
+    "kwargs",
+    [
+        {"size": 0},
+        {"size": 2.5},
+        {"size": "256"},
+        {"size": True},
+        {"scale": 0.0},
+        {"scale": -1},
+        {"center_shift": np.nan},
+    ],
 )
 def test_invalid_crop_settings_raise(kwargs):
     with pytest.raises(InvalidInputError):

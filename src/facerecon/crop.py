@@ -105,13 +105,13 @@ class CropTransform:
             raise InvalidInputError(f"matrix must be a finite (2, 3) array, got {matrix.shape}")
         a, b, c, d = matrix[0, 0], matrix[0, 1], matrix[1, 0], matrix[1, 1]
         norm = max(abs(a), abs(b), abs(c), abs(d))
-        if norm == 0 or abs(a - d) > 1e-9 * norm or abs(b + c) > 1e-9 * norm:
+        # relative tolerance: matrices estimated in float32 are similarities up to rounding
+        if norm == 0 or abs(a - d) > 1e-6 * norm or abs(b + c) > 1e-6 * norm:
             raise InvalidInputError(
                 f"matrix must be a similarity [[s*cos, -s*sin, tx], [s*sin, s*cos, ty]], "
                 f"got {matrix.tolist()}"
             )
-        if isinstance(self.size, bool) or int(self.size) != self.size or self.size < 1:
-            raise InvalidInputError(f"size must be a positive integer, got {self.size!r}")
+        _check_size(self.size)
         matrix.setflags(write=False)
         object.__setattr__(self, "matrix", matrix)
         object.__setattr__(self, "size", int(self.size))
@@ -185,9 +185,13 @@ def _float_array(value, name: str) -> np.ndarray:
         raise InvalidInputError(f"{name} must be numeric: {error}") from None
 
 
-def _square_crop(center_x: float, center_y: float, side: float, size: int) -> CropTransform:
-    if isinstance(size, bool) or int(size) != size or size < 1:
+def _check_size(size) -> None:
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
         raise InvalidInputError(f"size must be a positive integer, got {size!r}")
+
+
+def _square_crop(center_x: float, center_y: float, side: float, size: int) -> CropTransform:
+    _check_size(size)
     scale = size / side
     half = (size - 1) / 2.0
     matrix = np.array(
