@@ -23,6 +23,7 @@ shares no memory with the input. Decisions (tested in tests/test_imageio.py):
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import re
@@ -192,7 +193,7 @@ def expand_image_input(item: str | os.PathLike) -> list[Path]:
         return _folder_images(path, name)
     if not any(char in name for char in "*?["):
         raise ImageReadError(name, "no such file or folder")
-    matches = sorted(Path(match) for match in _glob(name))
+    matches = sorted(Path(match) for match in glob.glob(name, recursive=True))
     files: list[Path] = []
     for match in matches:
         if match.is_dir():
@@ -220,12 +221,6 @@ def iter_image_paths(inputs: list[str]) -> list[Path]:
                 seen.add(key)
                 paths.append(path)
     return paths
-
-
-def _glob(pattern: str) -> list[str]:
-    import glob
-
-    return glob.glob(pattern, recursive=True)
 
 
 def _folder_images(folder: Path, name: str, required: bool = True) -> list[Path]:
