@@ -292,6 +292,16 @@ def test_exif_orientation_is_applied(tmp_path, photo, orientation):
         np.testing.assert_array_equal(read_image(path)[0, -1], photo[0, 0])
 
 
+def test_exif_orientation_of_a_camera_jpeg(tmp_path, photo):
+    exif = Image.Exif()
+    exif[0x0112] = 8  # shown turned 90 degrees counter-clockwise
+    path = tmp_path / "portrait.jpg"
+    path.write_bytes(_jpeg_bytes(photo, exif=exif, quality=95))
+    image = read_image(path)
+    assert image.shape == (60, 40, 3)
+    assert np.abs(image.astype(int) - np.rot90(photo)).mean() < 3
+
+
 @pytest.mark.parametrize("image_format", ["BMP", "TIFF", "GIF"])
 def test_other_formats(tmp_path, photo, image_format):
     path = tmp_path / f"photo.{image_format.lower()}"
