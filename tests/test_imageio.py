@@ -333,6 +333,8 @@ def test_load_image_accepts_paths_and_arrays(tmp_path, photo):
     Image.fromarray(photo).save(path)
     np.testing.assert_array_equal(load_image(path), photo)
     np.testing.assert_array_equal(load_image(str(path)), photo)
+    with pytest.raises(ImageReadError, match="above the limit"):
+        load_image(path, max_pixels=100)
     result = load_image(photo)
     np.testing.assert_array_equal(result, photo)
     assert not np.shares_memory(result, photo)

@@ -101,19 +101,20 @@ def read_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     return _apply_orientation(array, _orientation(image))
 
 
-def load_image(image) -> np.ndarray:
+def load_image(image, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """An image path or array -> a new (H, W, 3) uint8 RGB array (the API's one entry point).
 
     Args:
         image: a path (str or os.PathLike), or a uint8 array of shape (H, W, 3) RGB,
             (H, W) gray or (H, W, 4) RGBA (alpha dropped). Never modified.
+        max_pixels: for paths, the limit passed to :func:`read_image`.
 
     Raises:
         ImageReadError: for a path, as :func:`read_image`.
         InvalidInputError: any other type, dtype or shape, or an empty array.
     """
     if isinstance(image, str | os.PathLike):
-        return read_image(image)
+        return read_image(image, max_pixels=max_pixels)
     if not isinstance(image, np.ndarray):
         raise InvalidInputError(
             f"image must be a path or a numpy uint8 array, got {type(image).__name__}"
