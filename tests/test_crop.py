@@ -2,6 +2,7 @@ import doctest
 
 import numpy as np
 import pytest
+from conftest import require_shared
 
 import facerecon.crop as crop_module
 from facerecon.crop import (
@@ -166,7 +167,16 @@ def test_invalid_boxes_raise(box):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"size": 0}, {"size": 2.5}, {"scale": 0.0}, {"scale": -1}, {"center_shift": np.nan}]
+    "kwargs",
+    [
+        {"size": 0},
+        {"size": 2.5},
+        {"size": "256"},
+        {"size": True},
+        {"scale": 0.0},
+        {"scale": -1},
+        {"center_shift": np.nan},
+    ],
 )
 def test_invalid_crop_settings_raise(kwargs):
     with pytest.raises(InvalidInputError):
@@ -269,3 +279,19 @@ def test_fit_rejects_mismatched_inputs():
     with pytest.raises(InvalidInputError):
         fit_box_crop_params(np.ones((2, 4)), np.zeros((3, 68, 2)))
     assert BoxCropParams(1.0, 0.0) == BoxCropParams(scale=1.0, center_shift=0.0)
+
+
+def test_five_point_crop_matches_the_68_point_crop_on_300w():
+    folder = require_shared("300w/afw")
+    offsets, ratios = [], []
+    for pts in sorted(folder.glob("*.pts"))[:60]:
+        marks = np.loadtxt(pts)
+        five = np.stack([marks[36:42].mean(0), marks[42:48].mean(0), marks[30], marks[48],
+                         marks[54]])
+        by_five, by_68 = crop_from_landmarks(five), crop_from_landmarks(marks)
+        centre = np.array([[127.5, 127.5]])
+        shift = by_five.to_image(centre) - by_68.to_image(centre)
+        offsets.append(np.linalg.norm(shift) * by_68.scale / 256)
+        ratios.append(by_68.scale / by_five.scale)
+    assert np.median(offsets) < 0.08  # centres within 8 % of the crop side
+    assert 0.9 < np.median(ratios) < 1.1

@@ -292,10 +292,33 @@ def test_exif_orientation_is_applied(tmp_path, photo, orientation):
         np.testing.assert_array_equal(read_image(path)[0, -1], photo[0, 0])
 
 
-@pytest.mark.parametrize("image_format", ["BMP", "TIFF", "GIF"])
+def test_exif_orientation_of_a_camera_jpeg(tmp_path, photo):
+    exif = Image.Exif()
+    exif[0x0112] = 8  # shown turned 90 degrees counter-clockwise
+    path = tmp_path / "portrait.jpg"
+    path.write_bytes(_jpeg_bytes(photo, exif=exif, quality=95))
+    image = read_image(path)
+    assert image.shape == (60, 40, 3)
+    assert np.abs(image.astype(int) - np.rot90(photo)).mean() < 3
+
+
+def test_16_bit_gray_tiff_is_rounded(tmp_path):
+    path = tmp_path / "deep.tif"
+    Image.fromarray(VALUES16[None, :]).save(path)
+    np.testing.assert_array_equal(read_image(path), np.repeat(EXPECTED8[None, :, None], 3, 2))
+
+
+def test_float_tiff_is_refused(tmp_path):
+    path = tmp_path / "float.tif"
+    Image.fromarray(np.zeros((4, 4), np.float32)).save(path)
+    assert "unsupported pixel format (32-bit float)" in _read_error(path).problem
+
+
+@pytest.mark.parametrize("image_format", ["BMP", "TIFF", "GIF", "WEBP"])
 def test_other_formats(tmp_path, photo, image_format):
     path = tmp_path / f"photo.{image_format.lower()}"
-    Image.fromarray(photo).save(path, format=image_format)
+    options = {"lossless": True} if image_format == "WEBP" else {}
+    Image.fromarray(photo).save(path, format=image_format, **options)
     image = read_image(path)
     assert image.shape == (40, 60, 3) and image.dtype == np.uint8
     if image_format != "GIF":  # GIF quantises to a palette
@@ -310,6 +333,8 @@ def test_load_image_accepts_paths_and_arrays(tmp_path, photo):
     Image.fromarray(photo).save(path)
     np.testing.assert_array_equal(load_image(path), photo)
     np.testing.assert_array_equal(load_image(str(path)), photo)
+    with pytest.raises(ImageReadError, match="above the limit"):
+        load_image(path, max_pixels=100)
     result = load_image(photo)
     np.testing.assert_array_equal(result, photo)
     assert not np.shares_memory(result, photo)

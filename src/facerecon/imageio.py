@@ -23,6 +23,7 @@ shares no memory with the input. Decisions (tested in tests/test_imageio.py):
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import re
@@ -100,19 +101,20 @@ def read_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     return _apply_orientation(array, _orientation(image))
 
 
-def load_image(image) -> np.ndarray:
+def load_image(image, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """An image path or array -> a new (H, W, 3) uint8 RGB array (the API's one entry point).
 
     Args:
         image: a path (str or os.PathLike), or a uint8 array of shape (H, W, 3) RGB,
             (H, W) gray or (H, W, 4) RGBA (alpha dropped). Never modified.
+        max_pixels: for paths, the limit passed to :func:`read_image`.
 
     Raises:
         ImageReadError: for a path, as :func:`read_image`.
         InvalidInputError: any other type, dtype or shape, or an empty array.
     """
     if isinstance(image, str | os.PathLike):
-        return read_image(image)
+        return read_image(image, max_pixels=max_pixels)
     if not isinstance(image, np.ndarray):
         raise InvalidInputError(
             f"image must be a path or a numpy uint8 array, got {type(image).__name__}"
@@ -192,7 +194,7 @@ def expand_image_input(item: str | os.PathLike) -> list[Path]:
         return _folder_images(path, name)
     if not any(char in name for char in "*?["):
         raise ImageReadError(name, "no such file or folder")
-    matches = sorted(Path(match) for match in _glob(name))
+    matches = sorted(Path(match) for match in glob.glob(name, recursive=True))
     files: list[Path] = []
     for match in matches:
         if match.is_dir():
@@ -220,12 +222,6 @@ def iter_image_paths(inputs: list[str]) -> list[Path]:
                 seen.add(key)
                 paths.append(path)
     return paths
-
-
-def _glob(pattern: str) -> list[str]:
-    import glob
-
-    return glob.glob(pattern, recursive=True)
 
 
 def _folder_images(folder: Path, name: str, required: bool = True) -> list[Path]:
