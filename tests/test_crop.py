@@ -6,6 +6,7 @@ from conftest import require_shared
 
 import facerecon.crop as crop_module
 from facerecon.crop import (
+    LANDMARK_CROP_PARAMS,
     BOX_CROP_PARAMS,
     BoxCropParams,
     CropTransform,
@@ -265,8 +266,11 @@ def test_fit_recovers_params_of_a_synthetic_detector(rng):
     box_center = center - np.array([0.0, 0.1]) * box_side
     boxes = np.hstack([box_center - box_side / 2, box_center + box_side / 2])
     params = fit_box_crop_params(boxes, landmarks)
-    assert params.scale == pytest.approx(1.6 / 0.8)
-    assert params.center_shift == pytest.approx(0.1)
+    reference = LANDMARK_CROP_PARAMS[68]
+    assert params.scale == pytest.approx(reference.scale / 0.8)
+    # box centre 0.1 box sides above the landmark centre; the crop centre sits
+    # reference.center_shift landmark sides (= 1 / 0.8 box sides) below that
+    assert params.center_shift == pytest.approx(0.1 + reference.center_shift / 0.8)
     # the fitted parameters make the box crop equal the landmark crop
     for box, points in zip(boxes[:3], landmarks[:3], strict=True):
         by_box = crop_from_box(box, 256, params.scale, params.center_shift)

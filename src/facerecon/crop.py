@@ -56,18 +56,18 @@ class BoxCropParams:
 
 
 #: Per box source: crop parameters that make its crop match the 68-point landmark crop
-#: (landmark box, scale 1.6, no shift: PRN's recipe). Each detector frames faces
+#: (``LANDMARK_CROP_PARAMS[68]``). Each detector frames faces
 #: differently, so the detector entries are tuned from that detector's box statistics
 #: against the 68-point landmark box with :func:`fit_box_crop_params` (medians over the
 #: 300-W images in shared/data; settings, spread and command in
 #: benchmarks/results/crop_params.json and docs/crop.md). Re-tune an entry whenever the
 #: detector's settings change.
 BOX_CROP_PARAMS: dict[str, BoxCropParams] = {
-    # a box that is the extent of the 68 landmarks (PRN: 1.6 about the box centre)
-    "landmarks": BoxCropParams(scale=1.6, center_shift=0.0),
+    # a box that is the extent of the 68 landmarks: the same as LANDMARK_CROP_PARAMS[68]
+    "landmarks": BoxCropParams(scale=1.7, center_shift=-0.12),
     # user-given boxes (--box) are assumed to be tight face boxes like the landmark box;
     # this entry is an assumption, not a measurement
-    "given": BoxCropParams(scale=1.6, center_shift=0.0),
+    "given": BoxCropParams(scale=1.7, center_shift=-0.12),
     # measured: dlib.get_frontal_face_detector(), upsample 0, 1128 of 1207 faces matched
     "dlib_hog": BoxCropParams(scale=1.537, center_shift=0.110),
     # measured: haarcascade_frontalface_default, scaleFactor 1.1, minNeighbors 5, 1036 faces
@@ -247,7 +247,10 @@ def crop_from_box(
 #: and sits above the face centre; the values, fitted to the 68-point crop on the 1207
 #: 300-W faces in shared/data (benchmarks/crop_params.py), make the two crops match.
 LANDMARK_CROP_PARAMS: dict[int, BoxCropParams] = {
-    68: BoxCropParams(scale=1.6, center_shift=0.0),
+    # 1.7 about a centre 0.12 box sides above the landmark-box centre, not PRN's 1.6 about
+    # the centre: our position map covers the whole forehead, which 1.6 puts above the crop
+    # (y = -18 px at 256 for the canonical face); this keeps it inside (y 9..225).
+    68: BoxCropParams(scale=1.7, center_shift=-0.12),
     5: BoxCropParams(scale=3.342, center_shift=0.146),
 }
 
