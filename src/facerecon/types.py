@@ -57,4 +57,5 @@ class Detection:
         object.__setattr__(self, "box", box)
         object.__setattr__(self, "score", float(self.score))
         if self.keypoints is not None:
-            object.__setattr__(self, "keypoints", _as_float_array(self.keypoints, (2,), "keypoints"))
+            keypoints = _as_float_array(self.keypoints, (2,), "keypoints")
+            object.__setattr__(self, "keypoints", keypoints)
