@@ -51,7 +51,7 @@ from facerecon.morphable.fit_solve import (
     affine_pose,
     orthographic_pose,
     rotation_increment,
-    solve_bounded,
+    solve_bounded_least_squares,
 )
 from facerecon.morphable.ict import IctModel
 from facerecon.morphable.jaw_contour import build_jaw_contours, select_silhouette
@@ -111,8 +111,8 @@ class IctFitter:
         pose_steps: orthographic Procrustes refinement steps per round (2D input).
     """
 
-    def __init__(self, model: IctModel, identity_count: int = 100, landmark_sigma: float = 0.02,
-                 expression_l2: float = 1.0, expression_l1: float = 1.0, iterations: int = 4,
+    def __init__(self, model: IctModel, identity_count: int = 100, landmark_sigma: float = 0.05,
+                 expression_l2: float = 3.0, expression_l1: float = 3.0, iterations: int = 4,
                  pose_steps: int = 3):
         total_identity = model.identity_deltas.shape[0]
         if not 1 <= identity_count <= total_identity:
@@ -165,13 +165,17 @@ class IctFitter:
         rows = self.landmark_rows
         pose = self._initial_pose(self.mean[rows], target, point_weights)
         for _ in range(self.iterations):
-            shape = self.mean + self.basis @ coefficients
+            shape = self._shape(coefficients)
             if target.shape[1] == 2:
                 rows = self._silhouette_rows(shape, pose)
             pose, coefficients = self._gauss_newton_step(rows, shape[rows], target,
                                                          point_weights, pose, coefficients)
-        shape = self.mean + self.basis @ coefficients
+        shape = self._shape(coefficients)
         return self._result(shape, rows, pose, coefficients, target)
+
+    def _shape(self, coefficients: np.ndarray) -> np.ndarray:
+        # einsum, not matmul: no multi-threaded BLAS call for a product this small
+        return self.mean + np.einsum("ncm,m->nc", self.basis, coefficients)
 
     def _initial_pose(self, model_points, target, point_weights) -> Similarity:
         if target.shape[1] == 3:
@@ -205,23 +209,20 @@ class IctFitter:
         pose_jacobian = np.stack(pose_columns, axis=-1)
         shape_jacobian = np.einsum("dc,ncm->ndm", projection, self.basis[rows])
         jacobian = np.concatenate([pose_jacobian, shape_jacobian], axis=2)
-        flat = jacobian.reshape(68 * dims, -1)
-        weighted = (jacobian * (point_weights[:, None, None] * self.inverse_variance)
-                    ).reshape(flat.shape)
         pose_count = pose_jacobian.shape[2]
-        prior = np.concatenate([np.full(pose_count, _POSE_DAMPING), self.prior])
-        linear_prior = np.concatenate([np.zeros(pose_count), self.linear_prior])
-        normal = weighted.T @ flat + np.diag(prior)
-        rhs = weighted.T @ residual.reshape(-1) + linear_prior
-        free, expression = solve_bounded(normal, rhs, pose_count + self.identity_count,
-                                         coefficients[self.identity_count:])
-        increment = free[:pose_count]
+        free = pose_count + self.identity_count
+        solution = solve_bounded_least_squares(
+            jacobian.reshape(68 * dims, -1), np.repeat(point_weights * self.inverse_variance, dims),
+            residual.reshape(-1), np.concatenate([np.full(pose_count, _POSE_DAMPING), self.prior]),
+            np.concatenate([np.zeros(pose_count), self.linear_prior]), free,
+            coefficients[self.identity_count:])
+        increment = solution[:pose_count]
+        coefficients = solution[pose_count:]
         rotation = rotation_increment(increment[:3]) @ pose.rotation
         scale = pose.scale * (1.0 + increment[3])
         translation = pose.translation.copy()
         translation[:dims] += pose.scale * increment[4:]
-        return (Similarity(scale, rotation, translation),
-                np.concatenate([free[pose_count:], expression]))
+        return Similarity(scale, rotation, translation), coefficients
 
     def _result(self, shape, rows, similarity, coefficients, target) -> FitResult:
         fitted = similarity.apply(shape[rows])
