@@ -69,9 +69,9 @@ BOX_CROP_PARAMS: dict[str, BoxCropParams] = {
     # this entry is an assumption, not a measurement
     "given": BoxCropParams(scale=1.7, center_shift=-0.12),
     # measured: dlib.get_frontal_face_detector(), upsample 0, 1128 of 1207 faces matched
-    "dlib_hog": BoxCropParams(scale=1.537, center_shift=0.110),
+    "dlib_hog": BoxCropParams(scale=1.633, center_shift=-0.008),
     # measured: haarcascade_frontalface_default, scaleFactor 1.1, minNeighbors 5, 1036 faces
-    "opencv_haar": BoxCropParams(scale=1.349, center_shift=0.144),
+    "opencv_haar": BoxCropParams(scale=1.434, center_shift=0.045),
 }
 
 
@@ -251,7 +251,7 @@ LANDMARK_CROP_PARAMS: dict[int, BoxCropParams] = {
     # the centre: our position map covers the whole forehead, which 1.6 puts above the crop
     # (y = -18 px at 256 for the canonical face); this keeps it inside (y 9..225).
     68: BoxCropParams(scale=1.7, center_shift=-0.12),
-    5: BoxCropParams(scale=3.342, center_shift=0.146),
+    5: BoxCropParams(scale=3.551, center_shift=-0.103),
 }
 
 
