@@ -1,0 +1,285 @@
+"""Render a mesh back into a picture: vertex colours, a texture, or Lambert-shaded geometry.
+
+All three draw with the z-buffer of :func:`facerecon.render.rasterize.rasterize`, so only
+the nearest surface shows, and return a new uint8 RGB image plus the (H, W) bool mask of the
+pixels drawn; the image passed in is never modified.
+
+Frames (:mod:`facerecon.types`): vertices in image pixels, x right, y down, z larger =
+nearer. Texture coordinates follow :mod:`facerecon.mesh` (and OBJ): u left to right, v
+bottom to top, (0, 0) the bottom-left *corner* of the texture, so texture pixel (r, c) has
+its centre at u = (c + 0.5) / W, v = 1 - (r + 0.5) / H. Lookups are bilinear with the edge
+texels repeated outside the texture.
+
+Normals: the frame is left-handed and front faces are counter-clockwise as the viewer sees
+them, i.e. ``(x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0) < 0`` in image coordinates. The
+outward normal of a front face therefore points to +z (towards the camera) when taken as
+``cross(v2 - v0, v1 - v0)`` -- the opposite order from the right-handed habit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from facerecon.errors import InvalidInputError
+from facerecon.render.rasterize import rasterize
+
+__all__ = ["render_colors", "render_shaded", "render_textured", "vertex_normals"]
+
+
+def _rgb_image(image, name: str) -> np.ndarray:
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise InvalidInputError(
+            f"{name} must be an (H, W, 3) uint8 RGB array, got {array.dtype} {array.shape}"
+        )
+    return array
+
+
+def _per_vertex(values, n_vertices: int, columns: int, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype.kind not in "fiu" or array.shape != (n_vertices, columns):
+        raise InvalidInputError(
+            f"{name} must be real with shape ({n_vertices}, {columns}), "
+            f"got {array.dtype} {array.shape}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise InvalidInputError(f"{name} holds NaN or infinite values")
+    return array
+
+
+def _vertex_count(vertices) -> int:
+    shape = np.shape(vertices)
+    if len(shape) != 2 or shape[1] != 3:
+        raise InvalidInputError(f"vertices must have shape (n, 3), got {shape}")
+    return shape[0]
+
+
+def render_colors(vertices, triangles, vertex_colors, image) -> tuple[np.ndarray, np.ndarray]:
+    """Draw a mesh with per-vertex colours onto a copy of ``image``.
+
+    Args:
+        vertices: (N, 3) real, image pixels.
+        triangles: (M, 3) integer indices.
+        vertex_colors: (N, 3) real RGB in [0, 1], interpolated across each triangle.
+        image: (H, W, 3) uint8 RGB background; sets the output size.
+
+    Returns:
+        (rendered, mask): (H, W, 3) uint8 new image, (H, W) bool pixels drawn.
+    """
+    image = _rgb_image(image, "image")
+    colors = _per_vertex(vertex_colors, _vertex_count(vertices), 3, "vertex_colors")
+    if colors.size and (colors.min() < 0 or colors.max() > 1):
+        raise InvalidInputError("vertex_colors must lie in [0, 1]")
+    height, width = image.shape[:2]
+    raster = rasterize(vertices, triangles, height, width)
+    rendered = image.copy()
+    _shade_colors(
+        np.ascontiguousarray(colors, dtype=np.float32),
+        np.ascontiguousarray(triangles, dtype=np.int64),
+        raster.triangle_index,
+        raster.barycentric,
+        rendered,
+    )
+    return rendered, raster.mask
+
+
+@njit(cache=True, nogil=True)
+def _shade_colors(colors, triangles, tri_index, bary, out):
+    """Interpolate [0, 1] vertex colours at each drawn pixel into uint8 ``out``."""
+    height, width = tri_index.shape
+    for r in range(height):
+        for c in range(width):
+            t = tri_index[r, c]
+            if t < 0:
+                continue
+            i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+            w0, w1, w2 = bary[r, c, 0], bary[r, c, 1], bary[r, c, 2]
+            for k in range(3):
+                value = w0 * colors[i0, k] + w1 * colors[i1, k] + w2 * colors[i2, k]
+                out[r, c, k] = np.uint8(min(max(value * 255.0 + 0.5, 0.0), 255.0))
+
+
+@njit(cache=True, nogil=True)
+def _sample_texture(texture, uvs, triangles, tri_index, bary, out):
+    """Interpolate the uv of each drawn pixel, look ``texture`` up bilinearly into ``out``."""
+    tex_h, tex_w = texture.shape[0], texture.shape[1]
+    height, width = tri_index.shape
+    for r in range(height):
+        for c in range(width):
+            t = tri_index[r, c]
+            if t < 0:
+                continue
+            i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+            w0, w1, w2 = bary[r, c, 0], bary[r, c, 1], bary[r, c, 2]
+            u = w0 * uvs[i0, 0] + w1 * uvs[i1, 0] + w2 * uvs[i2, 0]
+            v = w0 * uvs[i0, 1] + w1 * uvs[i1, 1] + w2 * uvs[i2, 1]
+            x = min(max(u * tex_w - 0.5, 0.0), tex_w - 1.0)
+            y = min(max((1.0 - v) * tex_h - 0.5, 0.0), tex_h - 1.0)
+            c0 = min(int(math.floor(x)), tex_w - 1)
+            r0 = min(int(math.floor(y)), tex_h - 1)
+            c1 = min(c0 + 1, tex_w - 1)
+            r1 = min(r0 + 1, tex_h - 1)
+            fx = x - c0
+            fy = y - r0
+            for k in range(3):
+                t00 = np.float32(texture[r0, c0, k])
+                t01 = np.float32(texture[r0, c1, k])
+                t10 = np.float32(texture[r1, c0, k])
+                t11 = np.float32(texture[r1, c1, k])
+                top = t00 + fx * (t01 - t00)
+                bottom = t10 + fx * (t11 - t10)
+                out[r, c, k] = np.uint8(min(max(top + fy * (bottom - top) + 0.5, 0.0), 255.0))
+
+
+def render_textured(vertices, triangles, uvs, texture, image) -> tuple[np.ndarray, np.ndarray]:
+    """Draw a textured mesh onto a copy of ``image``.
+
+    The uv of every drawn pixel is interpolated from the vertices' uvs (affine, exact for our
+    orthographic projection), then the texture is looked up bilinearly.
+
+    Args:
+        vertices: (N, 3) real, image pixels.
+        triangles: (M, 3) integer indices.
+        uvs: (N, 2) real texture coordinates (module docstring; outside [0, 1] clamps).
+        texture: (Ht, Wt, 3) uint8 RGB, row 0 at the top.
+        image: (H, W, 3) uint8 RGB background; sets the output size.
+
+    Returns:
+        (rendered, mask): (H, W, 3) uint8 new image, (H, W) bool pixels drawn.
+    """
+    image = _rgb_image(image, "image")
+    texture = np.ascontiguousarray(_rgb_image(texture, "texture"))
+    uvs = _per_vertex(uvs, _vertex_count(vertices), 2, "uvs")
+    height, width = image.shape[:2]
+    raster = rasterize(vertices, triangles, height, width)
+    rendered = image.copy()
+    _sample_texture(
+        texture,
+        np.ascontiguousarray(uvs, dtype=np.float64),
+        np.ascontiguousarray(triangles, dtype=np.int64),
+        raster.triangle_index,
+        raster.barycentric,
+        rendered,
+    )
+    return rendered, raster.mask
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_normals(vertices, triangles, out):
+    for t in range(triangles.shape[0]):
+        i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+        ax = vertices[i1, 0] - vertices[i0, 0]
+        ay = vertices[i1, 1] - vertices[i0, 1]
+        az = vertices[i1, 2] - vertices[i0, 2]
+        bx = vertices[i2, 0] - vertices[i0, 0]
+        by = vertices[i2, 1] - vertices[i0, 1]
+        bz = vertices[i2, 2] - vertices[i0, 2]
+        # cross(b, a): outward for counter-clockwise-as-seen triangles in our left-handed frame;
+        # its length is twice the area, so large triangles weigh more.
+        nx = by * az - bz * ay
+        ny = bz * ax - bx * az
+        nz = bx * ay - by * ax
+        for i in (i0, i1, i2):
+            out[i, 0] += nx
+            out[i, 1] += ny
+            out[i, 2] += nz
+
+
+def vertex_normals(vertices, triangles) -> np.ndarray:
+    """Area-weighted unit vertex normals, pointing out of the front faces.
+
+    Args:
+        vertices: (N, 3) real, image frame (left-handed: x right, y down, z to the camera).
+        triangles: (M, 3) integer, front faces counter-clockwise as the viewer sees them.
+
+    Returns:
+        (N, 3) float32 unit vectors; a face looking at the camera has normals with z > 0.
+        Vertices used by no triangle (or only degenerate ones) get (0, 0, 0).
+    """
+    n_vertices = _vertex_count(vertices)
+    points = _per_vertex(vertices, n_vertices, 3, "vertices").astype(np.float64)
+    tris = np.asarray(triangles)
+    if tris.dtype.kind not in "iu" or tris.ndim != 2 or tris.shape[1] != 3:
+        raise InvalidInputError(f"triangles must be (m, 3) integers, got {tris.dtype} {tris.shape}")
+    if tris.size and (tris.min() < 0 or tris.max() >= n_vertices):
+        raise InvalidInputError(f"triangles index vertices outside [0, {n_vertices})")
+    sums = np.zeros((n_vertices, 3), dtype=np.float64)
+    _accumulate_normals(points, np.ascontiguousarray(tris, dtype=np.int64), sums)
+    length = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.divide(sums, length, out=np.zeros_like(sums), where=length > 0).astype(np.float32)
+
+
+def render_shaded(
+    vertices,
+    triangles,
+    height: int,
+    width: int,
+    light_direction=(0.0, 0.0, 1.0),
+    ambient: float = 0.15,
+    color=(1.0, 1.0, 1.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lambert-shaded picture of the geometry alone, on black.
+
+    Per-pixel shading: vertex normals are interpolated, renormalised, and lit with
+    ``intensity = ambient + (1 - ambient) * max(0, n . l)``. Surfaces turned away from the
+    light (and back faces, whose normals point away from the camera) get only ``ambient``.
+
+    Args:
+        vertices: (N, 3) real, image pixels (x right, y down, z larger = nearer).
+        triangles: (M, 3) integer, front faces counter-clockwise as seen.
+        height, width: output size.
+        light_direction: (3,) direction *towards* the light in the same frame; the default
+            (0, 0, 1) lights from the camera. E.g. (0, -1, 1) is from above (y points down).
+        ambient: intensity in [0, 1] everywhere on the surface.
+        color: (3,) RGB in [0, 1] of the surface.
+
+    Returns:
+        (rendered, mask): (H, W, 3) uint8, (H, W) bool pixels drawn.
+    """
+    light = np.asarray(light_direction, dtype=np.float64).reshape(-1)
+    if light.shape != (3,) or not np.all(np.isfinite(light)) or not np.any(light):
+        raise InvalidInputError(f"light_direction must be a finite non-zero 3-vector: {light}")
+    ambient = float(ambient)
+    rgb = np.asarray(color, dtype=np.float64).reshape(-1)
+    if not 0.0 <= ambient <= 1.0 or rgb.shape != (3,) or not np.all((rgb >= 0) & (rgb <= 1)):
+        raise InvalidInputError("ambient must be in [0, 1] and color an RGB triple in [0, 1]")
+    normals = vertex_normals(vertices, triangles)
+    raster = rasterize(vertices, triangles, height, width)
+    rendered = np.zeros((height, width, 3), dtype=np.uint8)
+    _shade_lambert(
+        normals.astype(np.float64),
+        np.ascontiguousarray(triangles, dtype=np.int64),
+        raster.triangle_index,
+        raster.barycentric,
+        light / np.linalg.norm(light),
+        ambient,
+        rgb * 255.0,
+        rendered,
+    )
+    return rendered, raster.mask
+
+
+@njit(cache=True, nogil=True)
+def _shade_lambert(normals, triangles, tri_index, bary, light, ambient, rgb255, out):
+    """Per-pixel Lambert: interpolated, renormalised vertex normals against unit ``light``."""
+    height, width = tri_index.shape
+    for r in range(height):
+        for c in range(width):
+            t = tri_index[r, c]
+            if t < 0:
+                continue
+            i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+            w0, w1, w2 = bary[r, c, 0], bary[r, c, 1], bary[r, c, 2]
+            nx = w0 * normals[i0, 0] + w1 * normals[i1, 0] + w2 * normals[i2, 0]
+            ny = w0 * normals[i0, 1] + w1 * normals[i1, 1] + w2 * normals[i2, 1]
+            nz = w0 * normals[i0, 2] + w1 * normals[i1, 2] + w2 * normals[i2, 2]
+            length = math.sqrt(nx * nx + ny * ny + nz * nz)
+            lambert = 0.0
+            if length > 0.0:
+                lambert = max((nx * light[0] + ny * light[1] + nz * light[2]) / length, 0.0)
+            intensity = ambient + (1.0 - ambient) * min(lambert, 1.0)
+            for k in range(3):
+                out[r, c, k] = np.uint8(min(intensity * rgb255[k] + 0.5, 255.0))
