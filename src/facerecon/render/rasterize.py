@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from facerecon.errors import InvalidInputError
+from facerecon.render.arrays import real_rows, triangle_rows
 
 __all__ = ["Raster", "rasterize", "vertex_visibility"]
 
@@ -88,24 +89,24 @@ def _inside(value, owns_ties):
 
 
 @njit(cache=True, nogil=True)
-def _raster(xs, ys, zs, triangles, depth, tri_index, bary):
+def _raster(vertices, triangles, depth, tri_index, bary):
     """Draw every triangle into the buffers, in triangle order."""
     height, width = depth.shape
     for t in range(triangles.shape[0]):
         i0 = triangles[t, 0]
         i1 = triangles[t, 1]
         i2 = triangles[t, 2]
-        y0 = ys[i0]
-        y1 = ys[i1]
-        y2 = ys[i2]
+        y0 = float(vertices[i0, 1])
+        y1 = float(vertices[i1, 1])
+        y2 = float(vertices[i2, 1])
         # Clamp in float before converting: far-away vertices must not overflow an int.
         r_lo = int(math.ceil(max(min(y0, y1, y2), 0.0)))
         r_hi = int(math.floor(min(max(y0, y1, y2), height - 1.0)))
         if r_lo > r_hi:
             continue
-        x0 = xs[i0]
-        x1 = xs[i1]
-        x2 = xs[i2]
+        x0 = float(vertices[i0, 0])
+        x1 = float(vertices[i1, 0])
+        x2 = float(vertices[i2, 0])
         c_lo = int(math.ceil(max(min(x0, x1, x2), 0.0)))
         c_hi = int(math.floor(min(max(x0, x1, x2), width - 1.0)))
         if c_lo > c_hi:
@@ -118,9 +119,9 @@ def _raster(xs, ys, zs, triangles, depth, tri_index, bary):
         ax0, ay0, dx0, dy0, s0, own0 = _edge_setup(x1, y1, x2, y2, orientation)
         ax1, ay1, dx1, dy1, s1, own1 = _edge_setup(x2, y2, x0, y0, orientation)
         ax2, ay2, dx2, dy2, s2, own2 = _edge_setup(x0, y0, x1, y1, orientation)
-        z0 = zs[i0]
-        z1 = zs[i1]
-        z2 = zs[i2]
+        z0 = float(vertices[i0, 2])
+        z1 = float(vertices[i1, 2])
+        z2 = float(vertices[i2, 2])
         for r in range(r_lo, r_hi + 1):
             py = float(r)
             row0 = dx0 * (py - ay0)
@@ -177,29 +178,6 @@ def _check_size(value, name: str) -> int:
     return int(value)
 
 
-def _real_array(value, name: str, columns: int | None) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype.kind not in "fiu":
-        raise InvalidInputError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    if array.ndim != 2 or (columns is not None and array.shape[1] != columns):
-        expected = f"(n, {columns})" if columns is not None else "(n, channels)"
-        raise InvalidInputError(f"{name} must have shape {expected}, got {array.shape}")
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise InvalidInputError(f"{name} holds NaN or infinite values")
-    return array
-
-
-def _check_triangles(triangles, n_vertices: int) -> np.ndarray:
-    array = np.asarray(triangles)
-    if array.dtype.kind not in "iu":
-        raise InvalidInputError(f"triangles must be integers, got dtype {array.dtype}")
-    if array.ndim != 2 or array.shape[1] != 3:
-        raise InvalidInputError(f"triangles must have shape (m, 3), got {array.shape}")
-    if array.size and (array.min() < 0 or array.max() >= n_vertices):
-        raise InvalidInputError(f"triangles index vertices outside [0, {n_vertices})")
-    return np.ascontiguousarray(array, dtype=np.int64)
-
-
 def rasterize(vertices, triangles, height: int, width: int, attributes=None) -> Raster:
     """Z-buffer rasterisation of a triangle mesh into an (height, width) image.
 
@@ -225,39 +203,31 @@ def rasterize(vertices, triangles, height: int, width: int, attributes=None) -> 
     """
     height = _check_size(height, "height")
     width = _check_size(width, "width")
-    vertices = _real_array(vertices, "vertices", 3)
-    triangles = _check_triangles(triangles, vertices.shape[0])
+    # The kernels only read these (possibly the caller's own) arrays.
+    vertices = real_rows(vertices, "vertices", 3)
+    triangles = triangle_rows(triangles, vertices.shape[0])
     if attributes is not None:
-        attributes = _real_array(attributes, "attributes", None)
-        if attributes.shape[0] != vertices.shape[0]:
-            raise InvalidInputError(
-                f"attributes must have one row per vertex ({vertices.shape[0]}), "
-                f"got {attributes.shape[0]}"
-            )
-    # Separate contiguous float64 coordinate columns: new arrays, so the caller's are untouched.
-    xs = np.ascontiguousarray(vertices[:, 0], dtype=np.float64)
-    ys = np.ascontiguousarray(vertices[:, 1], dtype=np.float64)
-    zs = np.ascontiguousarray(vertices[:, 2], dtype=np.float64)
+        attributes = real_rows(attributes, "attributes", None, rows=vertices.shape[0])
 
     depth = np.full((height, width), -np.inf, dtype=np.float32)
     tri_index = np.full((height, width), -1, dtype=np.int32)
     bary = np.zeros((height, width, 3), dtype=np.float32)
-    _raster(xs, ys, zs, triangles, depth, tri_index, bary)
+    _raster(vertices, triangles, depth, tri_index, bary)
 
     interpolated = None
     if attributes is not None:
-        values = np.ascontiguousarray(attributes, dtype=np.float32)
-        interpolated = np.zeros((height, width, values.shape[1]), dtype=np.float32)
-        _interpolate(values, triangles, tri_index, bary, interpolated)
+        interpolated = np.zeros((height, width, attributes.shape[1]), dtype=np.float32)
+        _interpolate(attributes, triangles, tri_index, bary, interpolated)
     return Raster(depth=depth, triangle_index=tri_index, barycentric=bary, attributes=interpolated)
 
 
 @njit(cache=True)
-def _visibility(xs, ys, zs, depth, tolerance, out):
+def _visibility(vertices, depth, tolerance, out):
     height, width = depth.shape
-    for v in range(xs.shape[0]):
-        x = xs[v]
-        y = ys[v]
+    for v in range(vertices.shape[0]):
+        x = float(vertices[v, 0])
+        y = float(vertices[v, 1])
+        z = float(vertices[v, 2])
         if not (-0.5 <= x < width - 0.5 and -0.5 <= y < height - 0.5):
             continue
         # The four pixels around the vertex, clamped to the image.
@@ -278,11 +248,11 @@ def _visibility(xs, ys, zs, depth, tolerance, out):
             for d in (d00, d01, d10, d11):
                 if not math.isinf(d):
                     surface = min(surface, d)
-            out[v] = math.isinf(surface) or zs[v] >= surface - tolerance
+            out[v] = math.isinf(surface) or z >= surface - tolerance
         else:
             top = d00 + fx * (d01 - d00)
             bottom = d10 + fx * (d11 - d10)
-            out[v] = zs[v] >= top + fy * (bottom - top) - tolerance
+            out[v] = z >= top + fy * (bottom - top) - tolerance
 
 
 def vertex_visibility(vertices, raster: Raster, tolerance: float = 1.0) -> np.ndarray:
@@ -306,19 +276,12 @@ def vertex_visibility(vertices, raster: Raster, tolerance: float = 1.0) -> np.nd
     Returns:
         (N,) bool.
     """
-    vertices = _real_array(vertices, "vertices", 3)
+    vertices = real_rows(vertices, "vertices", 3)
     if not isinstance(raster, Raster):
         raise InvalidInputError(f"raster must be a Raster, got {type(raster).__name__}")
     tolerance = float(tolerance)
     if not (math.isfinite(tolerance) and tolerance >= 0.0):
         raise InvalidInputError(f"tolerance must be finite and >= 0, got {tolerance}")
     out = np.zeros(vertices.shape[0], dtype=np.bool_)
-    _visibility(
-        np.ascontiguousarray(vertices[:, 0], dtype=np.float64),
-        np.ascontiguousarray(vertices[:, 1], dtype=np.float64),
-        np.ascontiguousarray(vertices[:, 2], dtype=np.float64),
-        np.ascontiguousarray(raster.depth, dtype=np.float32),
-        tolerance,
-        out,
-    )
+    _visibility(vertices, np.ascontiguousarray(raster.depth, dtype=np.float32), tolerance, out)
     return out

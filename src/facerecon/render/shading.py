@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from facerecon.errors import InvalidInputError
+from facerecon.render.arrays import real_rows, triangle_rows
 from facerecon.render.rasterize import rasterize
 
 __all__ = ["render_colors", "render_shaded", "render_textured", "vertex_normals"]
@@ -35,18 +36,6 @@ def _rgb_image(image, name: str) -> np.ndarray:
         raise InvalidInputError(
             f"{name} must be an (H, W, 3) uint8 RGB array, got {array.dtype} {array.shape}"
         )
-    return array
-
-
-def _per_vertex(values, n_vertices: int, columns: int, name: str) -> np.ndarray:
-    array = np.asarray(values)
-    if array.dtype.kind not in "fiu" or array.shape != (n_vertices, columns):
-        raise InvalidInputError(
-            f"{name} must be real with shape ({n_vertices}, {columns}), "
-            f"got {array.dtype} {array.shape}"
-        )
-    if not np.all(np.isfinite(array)):
-        raise InvalidInputError(f"{name} holds NaN or infinite values")
     return array
 
 
@@ -70,15 +59,17 @@ def render_colors(vertices, triangles, vertex_colors, image) -> tuple[np.ndarray
         (rendered, mask): (H, W, 3) uint8 new image, (H, W) bool pixels drawn.
     """
     image = _rgb_image(image, "image")
-    colors = _per_vertex(vertex_colors, _vertex_count(vertices), 3, "vertex_colors")
+    n_vertices = _vertex_count(vertices)
+    colors = real_rows(vertex_colors, "vertex_colors", 3, rows=n_vertices)
+    triangles = triangle_rows(triangles, n_vertices)
     if colors.size and (colors.min() < 0 or colors.max() > 1):
         raise InvalidInputError("vertex_colors must lie in [0, 1]")
     height, width = image.shape[:2]
     raster = rasterize(vertices, triangles, height, width)
     rendered = image.copy()
     _shade_colors(
-        np.ascontiguousarray(colors, dtype=np.float32),
-        np.ascontiguousarray(triangles, dtype=np.int64),
+        colors,
+        triangles,
         raster.triangle_index,
         raster.barycentric,
         rendered,
@@ -152,14 +143,16 @@ def render_textured(vertices, triangles, uvs, texture, image) -> tuple[np.ndarra
     """
     image = _rgb_image(image, "image")
     texture = np.ascontiguousarray(_rgb_image(texture, "texture"))
-    uvs = _per_vertex(uvs, _vertex_count(vertices), 2, "uvs")
+    n_vertices = _vertex_count(vertices)
+    uvs = real_rows(uvs, "uvs", 2, rows=n_vertices)
+    triangles = triangle_rows(triangles, n_vertices)
     height, width = image.shape[:2]
     raster = rasterize(vertices, triangles, height, width)
     rendered = image.copy()
     _sample_texture(
         texture,
-        np.ascontiguousarray(uvs, dtype=np.float64),
-        np.ascontiguousarray(triangles, dtype=np.int64),
+        uvs,
+        triangles,
         raster.triangle_index,
         raster.barycentric,
         rendered,
@@ -169,23 +162,35 @@ def render_textured(vertices, triangles, uvs, texture, image) -> tuple[np.ndarra
 
 @njit(cache=True, nogil=True)
 def _accumulate_normals(vertices, triangles, out):
+    """Sum the (area-weighted) face normals at each vertex of ``out``, then normalise."""
     for t in range(triangles.shape[0]):
         i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
-        ax = vertices[i1, 0] - vertices[i0, 0]
-        ay = vertices[i1, 1] - vertices[i0, 1]
-        az = vertices[i1, 2] - vertices[i0, 2]
-        bx = vertices[i2, 0] - vertices[i0, 0]
-        by = vertices[i2, 1] - vertices[i0, 1]
-        bz = vertices[i2, 2] - vertices[i0, 2]
+        ax = float(vertices[i1, 0]) - float(vertices[i0, 0])
+        ay = float(vertices[i1, 1]) - float(vertices[i0, 1])
+        az = float(vertices[i1, 2]) - float(vertices[i0, 2])
+        bx = float(vertices[i2, 0]) - float(vertices[i0, 0])
+        by = float(vertices[i2, 1]) - float(vertices[i0, 1])
+        bz = float(vertices[i2, 2]) - float(vertices[i0, 2])
         # cross(b, a): outward for counter-clockwise-as-seen triangles in our left-handed frame;
         # its length is twice the area, so large triangles weigh more.
         nx = by * az - bz * ay
         ny = bz * ax - bx * az
         nz = bx * ay - by * ax
-        for i in (i0, i1, i2):
-            out[i, 0] += nx
-            out[i, 1] += ny
-            out[i, 2] += nz
+        out[i0, 0] += nx
+        out[i0, 1] += ny
+        out[i0, 2] += nz
+        out[i1, 0] += nx
+        out[i1, 1] += ny
+        out[i1, 2] += nz
+        out[i2, 0] += nx
+        out[i2, 1] += ny
+        out[i2, 2] += nz
+    for v in range(out.shape[0]):
+        length = math.sqrt(out[v, 0] ** 2 + out[v, 1] ** 2 + out[v, 2] ** 2)
+        if length > 0.0:
+            out[v, 0] /= length
+            out[v, 1] /= length
+            out[v, 2] /= length
 
 
 def vertex_normals(vertices, triangles) -> np.ndarray:
@@ -199,17 +204,11 @@ def vertex_normals(vertices, triangles) -> np.ndarray:
         (N, 3) float32 unit vectors; a face looking at the camera has normals with z > 0.
         Vertices used by no triangle (or only degenerate ones) get (0, 0, 0).
     """
-    n_vertices = _vertex_count(vertices)
-    points = _per_vertex(vertices, n_vertices, 3, "vertices").astype(np.float64)
-    tris = np.asarray(triangles)
-    if tris.dtype.kind not in "iu" or tris.ndim != 2 or tris.shape[1] != 3:
-        raise InvalidInputError(f"triangles must be (m, 3) integers, got {tris.dtype} {tris.shape}")
-    if tris.size and (tris.min() < 0 or tris.max() >= n_vertices):
-        raise InvalidInputError(f"triangles index vertices outside [0, {n_vertices})")
-    sums = np.zeros((n_vertices, 3), dtype=np.float64)
-    _accumulate_normals(points, np.ascontiguousarray(tris, dtype=np.int64), sums)
-    length = np.linalg.norm(sums, axis=1, keepdims=True)
-    return np.divide(sums, length, out=np.zeros_like(sums), where=length > 0).astype(np.float32)
+    points = real_rows(vertices, "vertices", 3)
+    tris = triangle_rows(triangles, points.shape[0])
+    normals = np.zeros((points.shape[0], 3), dtype=np.float64)
+    _accumulate_normals(points, tris, normals)
+    return normals.astype(np.float32)
 
 
 def render_shaded(
@@ -247,11 +246,12 @@ def render_shaded(
     if not 0.0 <= ambient <= 1.0 or rgb.shape != (3,) or not np.all((rgb >= 0) & (rgb <= 1)):
         raise InvalidInputError("ambient must be in [0, 1] and color an RGB triple in [0, 1]")
     normals = vertex_normals(vertices, triangles)
+    triangles = triangle_rows(triangles, normals.shape[0])
     raster = rasterize(vertices, triangles, height, width)
     rendered = np.zeros((height, width, 3), dtype=np.uint8)
     _shade_lambert(
-        normals.astype(np.float64),
-        np.ascontiguousarray(triangles, dtype=np.int64),
+        normals,
+        triangles,
         raster.triangle_index,
         raster.barycentric,
         light / np.linalg.norm(light),
