@@ -2,8 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facerecon.apps.texture import (face_uvs, fill_hidden, posmap_at_size, uv_mask_at,
-                                    uv_texture)
+from facerecon.apps.texture import face_uvs, fill_hidden, posmap_at_size, uv_mask_at, uv_texture
 from facerecon.errors import InvalidInputError
 from facerecon.posmap import decode
 from facerecon.render import rasterize, render_textured, vertex_visibility
