@@ -57,8 +57,13 @@ def test_hidden_texels_follow_the_zbuffer_at_yaw_60(make_scene, ict_model, topol
     raster = rasterize(scene.vertices, topology.region_triangles, *scene.image.shape[:2])
     texels = scene.posmap[topology.uv_mask]
     reference = vertex_visibility(texels, raster, tolerance=1.0)
-    agreement = np.mean(reference == sampled.visible[topology.uv_mask])
-    assert agreement > 0.97  # measured 0.987
+    # Texels within 2 px of the silhouette are hidden on purpose (their photo samples mix in
+    # the background); compare the others.
+    inner = cv2.erode(raster.mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    cols, rows = np.rint(texels[:, :2]).astype(int).T
+    away = inner[rows, cols]
+    agreement = np.mean(reference[away] == sampled.visible[topology.uv_mask][away])
+    assert agreement > 0.98  # measured 0.993, on 82 % of the texels
 
     # Cheeks: halfway between the jaw landmark 3 / 13 and the nose-wing landmark 31 / 35.
     uv = topology.landmark_uv

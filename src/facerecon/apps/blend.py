@@ -33,6 +33,7 @@ __all__ = ["BLEND_METHODS", "COLOR_MATCH_METHODS", "BlendResult", "RenderedFace"
 BLEND_METHODS = ("poisson", "paste")
 COLOR_MATCH_METHODS = ("lab", "none")
 _GAIN_RANGE = (0.5, 2.0)
+_CLONE_EROSION = 3  # pixels; see _seamless_clone
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,13 @@ def _seamless_clone(source: np.ndarray, target: np.ndarray, mask: np.ndarray) ->
     """Poisson blend of ``source`` into ``target`` inside ``mask``, in place (same size)."""
     # seamlessClone places the mask's bounding box at `center` and wants it clear of the
     # image border; pad both images so a face at the border works, and crop afterwards.
-    pad = 4
+    pad = 4 + _CLONE_EROSION
     padded = [cv2.copyMakeBorder(a, pad, pad, pad, pad, cv2.BORDER_REFLECT)
               for a in (source, target)]
-    mask8 = np.pad(mask, pad).astype(np.uint8) * 255
+    # OpenCV erodes the mask by 3 px (three 3x3 erosions) before taking the source's
+    # gradients, which wipes out thin regions (an eyelid ring); grow it by as much first.
+    # Pixels outside the caller's mask are discarded afterwards anyway.
+    mask8 = dilate(np.pad(mask, pad), _CLONE_EROSION).astype(np.uint8) * 255
     x, y, w, h = cv2.boundingRect(mask8)
     # With this centre, OpenCV's ROI (centre - size // 2) is exactly the bounding box.
     center = (x + w // 2, y + h // 2)

@@ -5,9 +5,9 @@ Steps of :func:`edit_region`:
 
 1. the target's own texture is sampled and filled (:func:`facerecon.apps.swap.face_texture`);
 2. the new content comes from another face (its photo and position map: its texture) or
-   from a texture image in the UV layout; inside the region it is colour-matched to the
-   target's own texture there (Lab mean/std over the region's texels) and written into a
-   copy of the target's texture;
+   from a texture image in the UV layout; inside the region it is (optionally, Lab mean/std
+   over the region's texels) colour-matched to the target's own texture there and written
+   into a copy of the target's texture;
 3. that texture is rendered at the target's pose over the region grown by ``margin`` texels:
    the ring around the region shows the target's own skin, so the Poisson blend
    (:func:`facerecon.apps.blend.blend_into`) meets the photo on matching colours;
@@ -53,7 +53,7 @@ def source_texture_of(texture_source, topology: UVTopology, fill: str = "mirror"
 
 
 def edit_region(target_image, target_posmap_image, topology: UVTopology, region,
-                texture_source, *, margin: int = 3, color_match: str = "lab",
+                texture_source, *, margin: int = 3, color_match: str = "none",
                 blend: str = "poisson", fill: str = "mirror") -> SwapResult:
     """Replace one UV region of the target face (module docstring for the steps).
 
@@ -67,7 +67,10 @@ def edit_region(target_image, target_posmap_image, topology: UVTopology, region,
             (T, T, 3) uint8 RGB texture in the UV layout.
         margin: texels the region is grown by for rendering and blending (the blend seam
             lies on the target's own skin).
-        color_match: "lab" or "none".
+        color_match: "none" (default) or "lab". Poisson blending already carries the
+            surrounding skin's colour into a small region; a Lab mean/std match over the
+            region itself would wash out what is put there (make-up, paint, another eye
+            colour), so it is off by default.
         blend: "poisson" or "paste".
         fill: how hidden texels of the sampled textures are filled.
 

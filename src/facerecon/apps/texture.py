@@ -30,6 +30,7 @@ __all__ = ["FILL_METHODS", "UVTexture", "face_uvs", "fill_hidden", "posmap_at_si
            "uv_mask_at", "uv_texture"]
 
 FILL_METHODS = ("mirror", "zero", "inpaint")
+_MIRROR_GAIN_RANGE = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,24 @@ def default_tolerance(vertices: np.ndarray) -> float:
     return max(1.0, 0.01 * extent)
 
 
+def _samples_only_face(points: np.ndarray, face: np.ndarray) -> np.ndarray:
+    """(N,) bool: all four pixels a bilinear lookup at (x, y) reads are face pixels.
+
+    At the silhouette a texel's colour would otherwise mix in the background behind the face.
+    """
+    height, width = face.shape
+    col0 = np.floor(points[:, 0]).astype(np.int64)
+    row0 = np.floor(points[:, 1]).astype(np.int64)
+    inside = np.ones(len(points), dtype=bool)
+    for dr in (0, 1):
+        for dc in (0, 1):
+            rows, cols = row0 + dr, col0 + dc
+            valid = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+            inside &= valid
+            inside[valid] &= face[rows[valid], cols[valid]]
+    return inside
+
+
 def uv_texture(image, posmap_image, topology: UVTopology, texture_size: int | None = None,
                depth_tolerance: float | None = None, cleanup: int = 1) -> UVTexture:
     """Sample a photo into the UV layout, with the texels the camera sees.
@@ -167,7 +186,9 @@ def uv_texture(image, posmap_image, topology: UVTopology, texture_size: int | No
         :class:`UVTexture`. Texel colours are bilinear samples of the photo at the texel's
         x, y (pixel centres at integers), black off the image. A texel is visible when it
         lies on the image and its z is within ``depth_tolerance`` of the z-buffer of the
-        face mesh (the topology's grid mesh of this position map) at its x, y.
+        face mesh (the topology's grid mesh of this position map) at its x, y, and the
+        four photo pixels its bilinear sample reads are all covered by the face (so no
+        silhouette texel takes the background's colour).
 
     Raises:
         InvalidInputError: wrong image or position map, bad size or tolerance.
@@ -186,7 +207,9 @@ def uv_texture(image, posmap_image, topology: UVTopology, texture_size: int | No
     height, width = image.shape[:2]
     raster = rasterize(vertices, topology.triangles, height, width)
     visible = np.zeros((size, size), dtype=bool)
-    visible[mask] = vertex_visibility(resampled[mask], raster, tolerance=tolerance)
+    points = resampled[mask]
+    visible[mask] = (vertex_visibility(points, raster, tolerance=tolerance)
+                     & _samples_only_face(points, raster.mask))
     if cleanup:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * cleanup + 1,) * 2)
         cleaned = cv2.morphologyEx(visible.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
@@ -211,7 +234,7 @@ def _inpaint(texture: np.ndarray, known: np.ndarray, radius: int) -> np.ndarray:
 
 
 def fill_hidden(texture, visible, topology: UVTopology, method: str = "mirror",
-                feather: int = 4, inpaint_radius: int = 3) -> np.ndarray:
+                feather: int = 6, inpaint_radius: int = 3) -> np.ndarray:
     """Replace the hidden texels of a UV texture.
 
     Args:
@@ -221,10 +244,14 @@ def fill_hidden(texture, visible, topology: UVTopology, method: str = "mirror",
         method: ``"zero"``: hidden texels become black. ``"inpaint"``: hidden texels are
             inpainted (Telea) from the visible ones. ``"mirror"``: a hidden texel whose mirror
             texel (same row, column T - 1 - c; the layout is left-right symmetric) is visible
-            takes the mirror's colour; on the visible side, within ``feather`` texels of such
-            copied texels, own and mirrored colours are blended linearly so no seam shows;
+            takes the mirror's colour, scaled per channel (gain clamped to [0.5, 2]) so that
+            its mean equals the texture's own where both halves are seen within
+            3 * ``feather`` texels of the copied area (the halves are lit differently); on
+            the visible side next to the copied texels, own and mirrored colours are blended
+            with a weight of twice the copy mask blurred by a Gaussian of sigma
+            ``feather`` / 2 (capped at 1), so no seam shows;
             the texels hidden on both sides are then inpainted.
-        feather: width in texels of the mirror blend band.
+        feather: width in texels of the mirror blend band (about; see "mirror").
         inpaint_radius: radius of OpenCV's inpainting.
 
     Returns:
@@ -249,15 +276,25 @@ def fill_hidden(texture, visible, topology: UVTopology, method: str = "mirror",
                           inpaint_radius)
         return np.where(mask[..., None], filled, 0).astype(np.uint8)
 
-    mirrored = texture[:, ::-1]
+    mirrored = texture[:, ::-1].astype(np.float32)
     mirror_visible = visible[:, ::-1] & mask
     copied = ~visible & mirror_visible & mask
     weight = copied.astype(np.float32)  # weight of the mirrored colour
-    if feather > 0 and copied.any():
+    if copied.any():
         distance = cv2.distanceTransform((~copied).astype(np.uint8), cv2.DIST_L2, 3)
-        band = visible & mirror_visible & (distance < feather)
-        weight[band] = 1.0 - distance[band] / feather
-    blended = texture * (1.0 - weight[..., None]) + mirrored * weight[..., None]
+        # The two halves are lit differently: scale the copy per channel so that, where both
+        # halves are seen next to the copied area, its mean matches the texture's own.
+        near = visible & mirror_visible & (distance < 3 * max(feather, 1))
+        if near.any():
+            gain = texture[near].mean(axis=0) / np.maximum(mirrored[near].mean(axis=0), 1.0)
+            mirrored = mirrored * np.clip(gain, *_MIRROR_GAIN_RANGE)
+        if feather > 0:
+            # A blurred copy mask rather than a distance ramp: the visibility boundary is
+            # ragged at grazing angles, and the blur smooths the seam along it too.
+            soft = cv2.GaussianBlur(copied.astype(np.float32), (0, 0), feather / 2)
+            band = visible & mirror_visible
+            weight[band] = np.minimum(2.0 * soft[band], 1.0)
+    blended = np.clip(texture * (1.0 - weight[..., None]) + mirrored * weight[..., None], 0, 255)
     result = np.where((visible | copied)[..., None], np.rint(blended), 0).astype(np.uint8)
     filled = _inpaint(result, visible | copied, inpaint_radius)
     return np.where(mask[..., None], filled, 0).astype(np.uint8)
