@@ -53,7 +53,7 @@ def test_default_swap_matches_target_colours_keeps_source_pattern(pair, topology
     swapped_lab = lab(result.image[mask]).mean(axis=0)
     target_lab = lab(target.image[mask]).mean(axis=0)
     source_lab = lab(expected[mask]).mean(axis=0)
-    # Measured: within 4.2 (L; Poisson pulls towards the border colours) and 1.7 (a, b).
+    # Measured: within 3.3 (L; Poisson pulls towards the border colours), 2.0 and 2.4 (a, b).
     assert np.abs(swapped_lab - target_lab).max() < 6.0
     assert np.abs(source_lab - target_lab).max() > 10.0
     # Structure: the source's pattern (Poisson keeps its gradients), not the target's.
@@ -63,7 +63,7 @@ def test_default_swap_matches_target_colours_keeps_source_pattern(pair, topology
                            for k in range(3)])
     with_target = np.mean([np.corrcoef(swapped[:, k], target.image[inner][:, k])[0, 1]
                            for k in range(3)])
-    # Measured: 0.81 with the source pattern, 0.07 with the target's.
+    # Measured: 0.84 with the source pattern, 0.02 with the target's.
     assert with_source > 0.6 and with_source > with_target + 0.3
 
 
