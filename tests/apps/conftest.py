@@ -96,3 +96,9 @@ def make_scene(ict_model, topology):
         return Scene(ict_model, topology, seed, yaw, pitch, roll, **kwargs)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def skin_pattern(ict_model):
+    """``skin_pattern(phase=0.0)`` -> (V, 3) per-vertex colours (:func:`vertex_pattern`)."""
+    return lambda phase=0.0: vertex_pattern(ict_model, phase)

@@ -1,7 +1,6 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import vertex_pattern
 
 from facerecon.apps.blend import blend_into, match_colors
 from facerecon.apps.edit import edit_region, edit_regions
@@ -11,9 +10,9 @@ from facerecon.render import rasterize, render_colors
 
 
 @pytest.fixture(scope="module")
-def pair(make_scene, ict_model):
+def pair(make_scene, skin_pattern):
     """A frontal source and a turned target with different identities and skin patterns."""
-    target_colors = np.clip(0.35 + 0.4 * vertex_pattern(ict_model, phase=2.0)[:, ::-1], 0, 1)
+    target_colors = np.clip(0.35 + 0.4 * skin_pattern(phase=2.0)[:, ::-1], 0, 1)
     source = make_scene(seed=11, yaw=0, pitch=5)
     target = make_scene(seed=12, yaw=30, pitch=-5, roll=6, colors=target_colors)
     return source, target
@@ -89,10 +88,10 @@ def test_blend_leaves_outside_exact_and_handles_border(rng):
     np.testing.assert_array_equal(empty.image, target)
 
 
-def test_every_target_face_is_swapped(make_scene, ict_model, topology):
+def test_every_target_face_is_swapped(make_scene, skin_pattern, topology):
     source = make_scene(seed=21, yaw=-10)
     left = make_scene(seed=22, yaw=20, height=0.4, centre=(80.0, 144.0))
-    right_colors = np.clip(1.0 - vertex_pattern(ict_model), 0, 1)
+    right_colors = np.clip(1.0 - skin_pattern(), 0, 1)
     right = make_scene(seed=23, yaw=-20, height=0.4, centre=(210.0, 144.0),
                        background=left.image, colors=right_colors)
     both = right.image  # both faces in one photo
