@@ -8,7 +8,8 @@ few hundred lines of plain JavaScript and GLSL ES 1.0 (runs on WebGL 1 and 2), k
 filled in).
 
 Controls: drag to orbit, wheel to zoom, double-click to reset. Lighting: a head light
-(Lambert, both sides of a triangle lit, 25 % ambient). The vertices are shown in the y-up
+(Lambert on |n . view|, 25 % ambient); back faces (counter-clockwise is front, as in the
+mesh files) are drawn at 40 % brightness, so an inside-out mesh looks dark. The vertices are shown in the y-up
 frame of the mesh writers (:mod:`facerecon.mesh`: image y negated), centred and scaled to fit.
 """
 
