@@ -171,3 +171,5 @@ def test_inputs_are_checked_and_not_modified(make_scene, topology):
         fill_hidden(sampled.texture, sampled.visible, topology, method="blur")
     with pytest.raises(InvalidInputError, match="visible"):
         fill_hidden(sampled.texture, sampled.visible[:5], topology)
+    with pytest.raises(InvalidInputError, match="feather"):
+        fill_hidden(sampled.texture, sampled.visible, topology, feather=-1)

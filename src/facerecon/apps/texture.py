@@ -267,6 +267,9 @@ def fill_hidden(texture, visible, topology: UVTopology, method: str = "mirror",
                                 f"{texture.shape} and {visible.dtype} {visible.shape}")
     if method not in FILL_METHODS:
         raise InvalidInputError(f"method must be one of {FILL_METHODS}, got {method!r}")
+    if not (0 <= feather <= size and 1 <= inpaint_radius <= size):
+        raise InvalidInputError(f"need 0 <= feather and 1 <= inpaint_radius (texels), got "
+                                f"{feather} and {inpaint_radius}")
     mask = uv_mask_at(topology, size)
     visible = visible & mask
     if method == "zero" or not visible.any():

@@ -9,8 +9,9 @@ filled in).
 
 Controls: drag to orbit, wheel to zoom, double-click to reset. Lighting: a head light
 (Lambert on |n . view|, 25 % ambient); back faces (counter-clockwise is front, as in the
-mesh files) are drawn at 40 % brightness, so an inside-out mesh looks dark. The vertices are shown in the y-up
-frame of the mesh writers (:mod:`facerecon.mesh`: image y negated), centred and scaled to fit.
+mesh files) are drawn at 40 % brightness, so an inside-out mesh looks dark. The vertices
+are shown in the y-up frame of the mesh writers (:mod:`facerecon.mesh`: image y negated),
+centred and scaled to fit.
 """
 
 from __future__ import annotations
