@@ -29,9 +29,9 @@ def scene(topology):
 
 
 class SceneDetector:
-    """Finds the synthetic face, and nothing in a flat image."""
+    """Finds the synthetic face (its box is the landmark box), and nothing in a flat image."""
 
-    name = "scene"
+    name = "landmarks"
 
     def __init__(self, box):
         self.box = box
@@ -94,7 +94,7 @@ def test_front_meshes_are_aligned(tmp_path, scene, use_oracle, topology):
     code = main(["reconstruct", str(photo), "-o", str(tmp_path / "o"), "--save", "mesh",
                  "--front"])
     assert code == 0
-    mesh = mesh_io.read_obj(tmp_path / "o" / "photo_face0.obj", frame="image")
+    mesh = mesh_io.read_obj(tmp_path / "o" / "photo_face0.obj")  # back in the image frame
     canonical = topology.canonical_posmap[topology.uv_mask]
     assert np.abs(mesh.vertices - canonical).mean() < 0.5
 

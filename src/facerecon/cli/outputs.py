@@ -102,10 +102,9 @@ def write_image_outputs(path: Path, stem: str, image, faces, args, reconstructor
             if "glb" in save:
                 mesh_io.write_glb(mesh, base.with_suffix(".glb"))
         if "textured" in save:
-            from facerecon.apps.texture import textured_mesh
-
-            mesh = textured_mesh(face, args.texture_size, front=args.front)
-            mesh_io.write_textured_obj(mesh, f"{base}_textured.obj")
+            mesh_io.write_textured_obj(
+                _textured_mesh(face, args.texture_size, args.front), f"{base}_textured.obj"
+            )
         if "landmarks" in save:
             lines = "".join(f"{x:.3f} {y:.3f} {z:.3f}\n" for x, y, z in face.landmarks)
             write_text(f"{base}_landmarks.txt", lines)
@@ -116,13 +115,32 @@ def write_image_outputs(path: Path, stem: str, image, faces, args, reconstructor
     if "depth" in save:
         _write_depth(out / stem, image, faces)
     if "overlay" in save:
-        from facerecon.apps.draw import draw_faces
-
-        write_image(out / f"{stem}_overlay.png", draw_faces(image, faces))
+        write_image(out / f"{stem}_overlay.png", _overlay(image, faces))
     model = getattr(reconstructor.predictor, "name", type(reconstructor.predictor).__name__)
-    detector = "given" if args.box else reconstructor.detector_name
+    detector = "given" if args.box is not None else reconstructor.detector_name
     text = json.dumps(summary(path, image, faces, model, detector), indent=1)
     write_text(out / f"{stem}.json", text + "\n")
+
+
+def _textured_mesh(face, texture_size: int, front: bool):
+    """The face mesh with its UV texture; texels the camera does not see are black."""
+    from facerecon.apps.texture import face_uvs, fill_hidden, uv_texture
+    from facerecon.mesh import Mesh
+
+    sampled = uv_texture(face.image, face.posmap, face.topology, texture_size)
+    texture = fill_hidden(sampled.texture, sampled.visible, face.topology, method="zero")
+    vertices = face.mesh(front=True).vertices if front else face.vertices
+    return Mesh(vertices, face.triangles, uvs=face_uvs(face.topology), texture=texture)
+
+
+def _overlay(image, faces) -> np.ndarray:
+    """Every face drawn on the photo: landmarks (hidden ones hollow), dense points, pose box."""
+    from facerecon.apps.draw import draw_overlay
+
+    for face in faces:
+        image = draw_overlay(image, face.landmarks, face.landmark_visibility, face.vertices,
+                             face.pose)
+    return image
 
 
 def _write_npy(path, array: np.ndarray) -> None:
