@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES: list[str] = [
     "facerecon.cli.data",
     "facerecon.cli.reconstruct",
     "facerecon.cli.demo",
+    "facerecon.cli.swap",
 ]
 
 
