@@ -32,7 +32,7 @@ class BoxOf:
 
     def detect(self, image):
         for scene in self.scenes:
-            if np.array_equal(image[scene.face_mask][:50], scene.image[scene.face_mask][:50]):
+            if image.shape == scene.image.shape and np.array_equal(image, scene.image):
                 return [Detection(box=scene.box)]
         return []
 
