@@ -58,6 +58,10 @@ from facerecon.morphable.jaw_contour import build_jaw_contours, select_silhouett
 
 FLIP_Y = np.array([1.0, -1.0, 1.0])  # ICT (y up) -> image axes (y down); see module docstring
 _EYE_CORNERS = (36, 45)  # outer eye corners, iBUG 0-based
+# Drop rule (docs/fitting.md): Tukey's far-out fence, Q3 + 3 IQR, of residual_nme over the
+# 1,207 human-annotated 300-W faces (HELEN train + AFW) in shared/data, measured by
+# benchmarks/fit_accuracy.py; one of them lies above it.
+DROP_RESIDUAL_NME = 0.046
 # Ridge on the pose increments: only keeps the normal matrix definite, never binds.
 _POSE_DAMPING = 1e-9
 
@@ -89,6 +93,20 @@ class FitResult:
     point_errors_px: np.ndarray
     residual_px: float
     residual_nme: float
+
+    @property
+    def faces_camera(self) -> bool:
+        """Whether the fitted face looks towards the camera (its +z axis has image z > 0).
+
+        A scaled-orthographic 2D fit cannot tell a face from its mirror image seen from
+        behind: mirrored 2D landmarks (a flipped photo with unflipped labels) fit exactly as
+        well, with the face turned away. Such a fit is never a real photo of a face.
+        """
+        return bool(self.pose.rotation[2, 2] > 0)
+
+    def is_plausible(self, max_residual_nme: float = DROP_RESIDUAL_NME) -> bool:
+        """The drop rule: keep a fit that faces the camera and has a small residual."""
+        return self.faces_camera and self.residual_nme <= max_residual_nme
 
     def vertices(self, model: IctModel) -> np.ndarray:
         """(V, 3) float32 region vertices of the fitted face in image coordinates."""
