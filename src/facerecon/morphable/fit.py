@@ -26,11 +26,20 @@ Objective, in canonical units (ICT centimetres, image error divided by the scale
 where ``P`` keeps x, y (2D input) or all three axes (3D input, e.g. the 3DDFA teacher) and
 ``sigma = landmark_sigma * IOD`` with IOD the neutral face's outer inter-ocular distance.
 
-Method: alternate (1) the jaw outline vertices (2D input only, see
-:mod:`facerecon.morphable.jaw_contour`), (2) the pose (3D: Umeyama; 2D: orthographic
-Procrustes, :mod:`facerecon.morphable.fit_solve`), (3) identity and expression weights (the
-bounded ridge problem, exact for the identity block). Only the landmark vertices and the jaw
-candidates enter, so one fit costs milliseconds.
+Method: start the pose on the neutral face (3D: Umeyama; 2D: affine camera rounded to a
+scaled rotation, then orthographic Procrustes; :mod:`facerecon.morphable.fit_solve`), then
+``iterations`` rounds of (1) the jaw outline vertices under the current pose (2D input only,
+:mod:`facerecon.morphable.jaw_contour`) and (2) one joint Gauss-Newton step: the pose is
+linearised (rotation, scale and translation increments), the weights enter exactly (the
+model is linear in them), and the resulting bounded ridge problem is solved exactly
+(identity and pose block eliminated, expressions by projected Gauss-Seidel). Plain
+alternation of pose and shape converged far more slowly on 2D input (rotation error 3.3
+versus 0.8 degrees median after 6 rounds, synthetic faces, landmark_sigma 0.02); the joint
+step converges in about three rounds. Only the landmark vertices and the jaw candidates enter,
+so one fit costs a few milliseconds of CPU (numbers in docs/fitting.md).
+
+A 2D fit cannot tell a face from its mirror image seen from behind (same projection); check
+:attr:`FitResult.faces_camera`, or :meth:`FitResult.is_plausible` for the whole drop rule.
 """
 
 from __future__ import annotations
