@@ -202,3 +202,12 @@ def test_mirrored_2d_landmarks_are_dropped(model, fitter):
     assert np.linalg.det(flipped.pose.rotation) == pytest.approx(1.0)
     assert not flipped.faces_camera and not flipped.is_plausible()
     assert not result.is_plausible(max_residual_nme=0.1 * result.residual_nme)
+
+
+def test_garbage_input_is_dropped_or_rejected(fitter):
+    rng = np.random.default_rng(8)
+    for dims in (2, 3):
+        result = fitter.fit(rng.uniform(0, 200, size=(68, dims)))
+        assert not result.is_plausible()
+    with pytest.raises(InvalidInputError):
+        fitter.fit(np.ones((68, 2)))  # all points coincide: no pose
