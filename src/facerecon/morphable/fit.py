@@ -17,11 +17,12 @@ first two rows; z is depth in pixel units. For 2D input depth is unobserved and 
 so that the 68 fitted landmarks have mean z = 0.
 
 Model: ``p = neutral + sum_k a_k D_k + sum_j e_j X_j`` with identity weights ``a`` (up to 100,
-prior N(0, 1)) and expression weights ``e`` (53, bounded to [0, 1], prior
-``expression_l2 * |e|^2 + expression_l1 * sum(e)``, the latter a sparsity term since e >= 0).
-Objective, in canonical units (ICT centimetres, image error divided by the scale)::
+prior N(0, 1)) and expression weights ``e`` (53, bounded to [0, 1], with an L2 prior and a
+sparsity prior: ``sum(e)`` is an L1 norm since e >= 0). Objective, minimised in canonical
+units (ICT centimetres, image error divided by the scale)::
 
-    sum_i w_i |y_i - P R F p_i|^2 / sigma^2 + |a|^2 + expression prior
+    0.5 * sum_i w_i |y_i - P R F p_i|^2 / sigma^2 + 0.5 * |a|^2
+        + 0.5 * expression_l2 * |e|^2 + expression_l1 * sum(e)
 
 where ``P`` keeps x, y (2D input) or all three axes (3D input, e.g. the 3DDFA teacher) and
 ``sigma = landmark_sigma * IOD`` with IOD the neutral face's outer inter-ocular distance.
@@ -134,8 +135,8 @@ class IctFitter:
         landmark_sigma: landmark noise as a fraction of the neutral outer inter-ocular
             distance; smaller trusts the landmarks more against the priors.
         expression_l2, expression_l1: expression prior weights (see module docstring).
-        iterations: alternation rounds.
-        pose_steps: orthographic Procrustes refinement steps per round (2D input).
+        iterations: rounds of jaw outline choice and joint Gauss-Newton step.
+        pose_steps: orthographic Procrustes refinement steps of the starting pose (2D input).
     """
 
     def __init__(self, model: IctModel, identity_count: int = 100, landmark_sigma: float = 0.05,
