@@ -40,9 +40,9 @@ def test_normalize_rejects_bad_crops():
     config = ModelConfig("t", 32, 32)
     with pytest.raises(InvalidInputError, match="uint8"):
         config.normalize(np.zeros((1, 32, 32, 3), dtype=np.float32))
-    with pytest.raises(InvalidInputError, match=r"\(B, 32, 32, 3\)"):
+    with pytest.raises(InvalidInputError, match=r"crops \(B, 32, 32, 3\)"):
         config.normalize(np.zeros((1, 16, 16, 3), dtype=np.uint8))
-    with pytest.raises(InvalidInputError, match=r"\(B, 32, 32, 3\)"):
+    with pytest.raises(InvalidInputError, match=r"crops \(B, 32, 32, 3\)"):
         config.normalize(np.zeros((32, 32, 3), dtype=np.uint8))
 
 

@@ -66,8 +66,9 @@ class ModelConfig:
             raise InvalidInputError(f"crops must be uint8 RGB, got {tensor.dtype}")
         size = self.input_size
         if tensor.ndim != 4 or tuple(tensor.shape[1:]) != (size, size, 3):
-            shape = tuple(tensor.shape)
-            raise InvalidInputError(f"{self.name} takes crops of shape (B, {size}, {size}, 3), got {shape}")
+            expected = f"(B, {size}, {size}, 3)"
+            got = tuple(tensor.shape)
+            raise InvalidInputError(f"{self.name} takes crops {expected}, got {got}")
         images = tensor.permute(0, 3, 1, 2).to(torch.float32) / 255.0
         mean = torch.tensor(self.mean, dtype=torch.float32).view(1, 3, 1, 1)
         std = torch.tensor(self.std, dtype=torch.float32).view(1, 3, 1, 1)
