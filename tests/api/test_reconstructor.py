@@ -119,3 +119,12 @@ def test_bad_arguments_raise_typed_errors(topology, make_oracle):
 def test_rotation_helper_matches_scene(topology):
     scene = render_synthetic_face(topology, yaw=10, pitch=5, roll=3)
     np.testing.assert_allclose(scene.rotation, rotation_from_euler(10, 5, 3))
+
+
+def test_default_model_is_the_registry_default():
+    import inspect
+
+    from facerecon.models import DEFAULT_MODEL
+
+    default = inspect.signature(FaceReconstructor).parameters["model"].default
+    assert default == DEFAULT_MODEL

@@ -9,6 +9,7 @@ from facerecon.models.config import ModelConfig
 from facerecon.models.inference import fold_batchnorm, prepare_for_inference
 from facerecon.models.predict import predict_posmaps
 from facerecon.models.registry import (
+    DEFAULT_MODEL,
     WEIGHTS_DIR,
     create_model,
     get_config,
@@ -19,6 +20,7 @@ from facerecon.models.registry import (
 from facerecon.models.weights_io import load_weights, save_weights
 
 __all__ = [
+    "DEFAULT_MODEL",
     "WEIGHTS_DIR",
     "ModelConfig",
     "create_model",

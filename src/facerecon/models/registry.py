@@ -124,3 +124,7 @@ for _size in (128, 256):
         ),
         lambda config: MobilePosmapNet(output_scale=config.output_scale),
     )
+
+#: The model the pipeline and the CLI use when none is named: the CPU-fast compact network
+#: (PRN's ResFCN256 is ~10x slower on a laptop CPU; docs/models.md has the numbers).
+DEFAULT_MODEL = "mobile_posmap128"
