@@ -81,13 +81,16 @@ class FaceReconstructor:
             raise InvalidInputError("this reconstructor has no detector; pass boxes=")
         return self.detector.detect(image)
 
-    def __call__(self, image, boxes=None) -> list[Face]:
+    def __call__(self, image, boxes=None, box_source: str = "given") -> list[Face]:
         """Reconstruct every face.
 
         Args:
             image: a path, or an RGB uint8 (H, W, 3) array (grey and RGBA arrays are
                 converted; nothing is modified).
             boxes: optional (K, 4) ``xyxy`` boxes that replace detection.
+            box_source: how ``boxes`` frame the faces, a key of
+                :data:`facerecon.crop.BOX_CROP_PARAMS`: ``"given"`` (tight face boxes),
+                ``"landmarks"`` (68-point extents), ``"aflw_roi"`` (AFLW2000-3D ROI boxes).
 
         Returns:
             One :class:`Face` per detection, in detection order; ``[]`` when there is none.
@@ -97,8 +100,7 @@ class FaceReconstructor:
         detections = self.detect(image, boxes)
         if not detections:
             return []
-        source = "given" if boxes is not None else self.detector_name
-        params = box_crop_params(source)
+        params = box_crop_params(box_source if boxes is not None else self.detector_name)
         crops = [
             crop_from_box(d.box, self.predictor.input_size, params.scale, params.center_shift)
             for d in detections

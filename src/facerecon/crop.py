@@ -68,6 +68,10 @@ BOX_CROP_PARAMS: dict[str, BoxCropParams] = {
     # user-given boxes (--box) are assumed to be tight face boxes like the landmark box;
     # this entry is an assumption, not a measurement
     "given": BoxCropParams(scale=1.7, center_shift=-0.12),
+    # AFLW2000-3D benchmark ROI boxes (3DDFA's rule: sqrt(2) max(w, h) of the landmark box,
+    # same centre): fitted on 300-W ROIs made by that rule, never on the AFLW test labels
+    # (benchmarks/aflw_roi_crop.py, docs/evaluation.md)
+    "aflw_roi": BoxCropParams(scale=1.168, center_shift=-0.082),
     # measured: dlib.get_frontal_face_detector(), upsample 0, 1128 of 1207 faces matched
     "dlib_hog": BoxCropParams(scale=1.633, center_shift=-0.008),
     # measured: haarcascade_frontalface_default, scaleFactor 1.1, minNeighbors 5, 1036 faces

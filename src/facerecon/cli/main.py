@@ -18,6 +18,7 @@ from facerecon.errors import FaceReconError
 SUBCOMMAND_MODULES: list[str] = [
     "facerecon.cli.assets",
     "facerecon.cli.data",
+    "facerecon.cli.evaluate",
     "facerecon.cli.reconstruct",
     "facerecon.cli.demo",
     "facerecon.cli.swap",

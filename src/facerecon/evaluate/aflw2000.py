@@ -116,15 +116,10 @@ def predict_dataset(
     Returns:
         image file name -> (68, 3) float32 prediction.
     """
-    from facerecon.data.images import read_image_rgb
+    from facerecon.evaluate.predictors import predict_images
 
     rois = np.stack([s.roi_box for s in dataset]) if rois is None else np.asarray(rois)
     if rois.shape != (len(dataset), 4):
         raise InvalidInputError(f"rois must be ({len(dataset)}, 4), got {rois.shape}")
-    out: dict[str, np.ndarray] = {}
-    for start in range(0, len(dataset), batch_size):
-        samples = dataset.samples[start : start + batch_size]
-        images = [read_image_rgb(s.image_path) for s in samples]
-        points = predict_batch(images, rois[start : start + batch_size])
-        out.update({s.name: p for s, p in zip(samples, points, strict=True)})
-    return out
+    paths = [s.image_path for s in dataset]
+    return predict_images(predict_batch, dataset.names, paths, rois, batch_size)
