@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from facerecon.crop import LANDMARK_CROP_PARAMS
 from facerecon.errors import DataNotFoundError
 from facerecon.morphable.ict import load_ict
 from facerecon.posmap import decode, encode
@@ -66,12 +67,18 @@ def test_canonical_grid_mesh_faces_the_viewer_and_is_not_mirrored(topology):
 
 
 def test_canonical_face_sits_in_the_crop(topology):
+    """The canonical face is placed by the pipeline's 68-point crop recipe, so the whole
+    map (forehead included) lies inside the crop."""
     size = topology.resolution
     decoded = decode(topology.canonical_posmap, topology)
+    params = LANDMARK_CROP_PARAMS[68]
     box = np.ptp(decoded.landmarks[:, :2], axis=0)
-    np.testing.assert_allclose(box.mean() * 1.6, size, rtol=0.01)
-    centre = (decoded.landmarks[:, :2].min(axis=0) + decoded.landmarks[:, :2].max(axis=0)) / 2
-    np.testing.assert_allclose(centre, (size - 1) / 2, atol=0.02 * size)
+    np.testing.assert_allclose(box.mean() * params.scale, size, rtol=0.01)
+    low, high = decoded.landmarks[:, :2].min(axis=0), decoded.landmarks[:, :2].max(axis=0)
+    expected = np.array([(size - 1) / 2, (size - 1) / 2 - params.center_shift * box.mean()])
+    np.testing.assert_allclose((low + high) / 2, expected, atol=0.02 * size)
+    points = topology.canonical_posmap[topology.uv_mask]
+    assert points[:, :2].min() >= 0 and points[:, :2].max() <= size - 1
 
 
 def test_region_masks_hold_their_landmarks(topology):

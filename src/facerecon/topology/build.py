@@ -18,16 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from facerecon.atomic import atomic_path
+from facerecon.crop import CropTransform, crop_from_landmarks
 from facerecon.errors import InvalidInputError
 from facerecon.morphable.ict import IctModel
 from facerecon.render.rasterize import rasterize
 from facerecon.topology.landmark_lookup import bilinear_lookup, fit_lookup
 from facerecon.topology.layout import NECK_MARGIN, build_layout, padding
 from facerecon.topology.regions import region_masks, weight_mask
-
-# Crop recipe of the canonical face: PRN's, a square of side CROP_SCALE x the mean side of
-# the 68 landmarks' (x, y) box, centred on that box (facerecon.crop's "landmarks" recipe).
-CROP_SCALE = 1.6
 
 
 def to_image_frame(ict_vertices: np.ndarray) -> np.ndarray:
@@ -40,30 +37,28 @@ def to_image_frame(ict_vertices: np.ndarray) -> np.ndarray:
     return np.asarray(ict_vertices, dtype=np.float64) * np.array([1.0, -1.0, 1.0])
 
 
-def _landmark_box(model: IctModel) -> tuple[np.ndarray, float]:
+def _canonical_crop(model: IctModel, resolution: int) -> CropTransform:
+    """The pipeline's 68-point crop (facerecon.crop.crop_from_landmarks) of the neutral face."""
     landmarks = to_image_frame(model.neutral)[model.landmark_indices]
-    low, high = landmarks[:, :2].min(axis=0), landmarks[:, :2].max(axis=0)
-    return (low + high) / 2, float(np.mean(high - low))
+    return crop_from_landmarks(landmarks[:, :2], resolution)
 
 
 def canonical_scale(model: IctModel, resolution: int) -> float:
     """Crop pixels per ICT unit of the canonical face."""
-    return resolution / (CROP_SCALE * _landmark_box(model)[1])
+    return _canonical_crop(model, resolution).scale
 
 
 def canonical_vertices(model: IctModel, resolution: int) -> np.ndarray:
     """(V, 3) float32 neutral face, frontal, in an R x R crop (image frame).
 
-    Placement: the 68 landmarks' (x, y) bounding box, centre c and mean side s, is mapped by
-    ``crop = (R / (CROP_SCALE * s)) * (p - c) + (R - 1) / 2``; z is scaled alike and shifted
-    so that the landmarks' mean z is 0.
+    Placement: exactly where the pipeline's crop recipe (``crop_from_landmarks`` on its 68
+    landmarks) puts it, so a frontal face's position map looks like the canonical one; z is
+    scaled alike and shifted so that the landmarks' mean z is 0.
     """
     points = to_image_frame(model.neutral)
-    centre, _ = _landmark_box(model)
-    scale = canonical_scale(model, resolution)
-    placed = np.empty_like(points)
-    placed[:, :2] = scale * (points[:, :2] - centre) + (resolution - 1) / 2
-    placed[:, 2] = scale * (points[:, 2] - points[model.landmark_indices, 2].mean())
+    crop = _canonical_crop(model, resolution)
+    placed = crop.to_crop(points)
+    placed[:, 2] -= placed[model.landmark_indices, 2].mean()
     return placed.astype(np.float32)
 
 
@@ -130,7 +125,7 @@ def build_topology(model: IctModel, resolution: int = 256, command: str = "") ->
         "uv_box": layout.uv_box,
         "ict_triangles_on_map": int(np.unique(pixel_triangle[uv_mask]).size),
         "valid_pixels": int(valid.size),
-        "canonical_crop_scale": CROP_SCALE,
+        "canonical_crop": "crop_from_landmarks (facerecon.crop.LANDMARK_CROP_PARAMS[68])",
     }
     arrays = {
         "uv_mask": uv_mask,
