@@ -13,8 +13,14 @@ import functools
 
 import numpy as np
 
-from facerecon.detection.base import finalize, validate_image, validate_min_size, validate_upsample
-from facerecon.errors import InvalidInputError, MissingDependencyError
+from facerecon.detection.base import (
+    as_number,
+    finalize,
+    validate_image,
+    validate_min_size,
+    validate_upsample,
+)
+from facerecon.errors import MissingDependencyError
 from facerecon.types import Detection
 
 
@@ -49,9 +55,7 @@ class DlibHogDetector:
 
     def __init__(self, upsample: int = 0, threshold: float = 0.0, min_size: float = 0.0):
         self.upsample = validate_upsample(upsample)
-        if not np.isfinite(threshold):
-            raise InvalidInputError(f"threshold must be finite, got {threshold}")
-        self.threshold = float(threshold)
+        self.threshold = as_number(threshold, "threshold")
         self.min_size = validate_min_size(min_size)
         self._detector = _frontal_detector()
 
