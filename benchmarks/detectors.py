@@ -8,9 +8,10 @@ best-IoU matching detection of each found face and says where the landmark box l
 to the detector's box: centre offset in units of the detector box's width/height, and
 landmark-box size / detector-box size (medians and quartiles).
 
-Speed: each image is timed once per detector (``detect`` only, image already decoded), after
-a warm-up of 5 images, 2 threads; median over all images. The machine is shared, so times
-are noisy; medians damp that.
+Speed: each image is timed once per detector (``detect`` only, image already decoded), all
+detectors on one image before the next, after a warm-up of 5 images, 2 threads; median over
+all images. The machine is shared, so times are noisy; interleaving makes load changes hit
+every detector alike, and medians damp them.
 
     python benchmarks/detectors.py --data ../shared/data/300w
 
@@ -92,15 +93,28 @@ def quartiles(values: list[float]) -> dict[str, float]:
     return {"median": p50, "p25": p25, "p75": p75}
 
 
-def measure(detector, images, landmark_boxes, subsets) -> dict:
-    for image in images[:WARMUP]:
-        detector.detect(image)
-    times, found, false, ious, relations = [], [], [], [], []
-    for image, lm_box in zip(images, landmark_boxes, strict=True):
-        start = time.perf_counter()
-        detections = detector.detect(image)
-        times.append((time.perf_counter() - start) * 1000)
-        boxes = np.array([d.box for d in detections], dtype=np.float64).reshape(-1, 4)
+def run_interleaved(detectors: dict, images: list[np.ndarray]) -> dict[str, tuple]:
+    """Run every detector on every image, all detectors on one image before the next image,
+    so that the shared machine's load changes hit all detectors alike.
+
+    Returns label -> (milliseconds per image, list of (N, 4) xyxy boxes per image)."""
+    for detector in detectors.values():
+        for image in images[:WARMUP]:
+            detector.detect(image)
+    runs = {label: ([], []) for label in detectors}
+    for image in images:
+        for label, detector in detectors.items():
+            start = time.perf_counter()
+            detections = detector.detect(image)
+            runs[label][0].append((time.perf_counter() - start) * 1000)
+            boxes = np.array([d.box for d in detections], dtype=np.float64).reshape(-1, 4)
+            runs[label][1].append(boxes)
+    return runs
+
+
+def summarize(times, boxes_per_image, landmark_boxes, subsets) -> dict:
+    found, false, ious, relations = [], [], [], []
+    for boxes, lm_box in zip(boxes_per_image, landmark_boxes, strict=True):
         overlaps = iou(lm_box, boxes) if len(boxes) else np.zeros(0)
         hit = bool(len(boxes)) and overlaps.max() >= IOU_THRESHOLD
         found.append(hit)
@@ -129,13 +143,42 @@ def measure(detector, images, landmark_boxes, subsets) -> dict:
     }
 
 
+def markdown_table(report: dict) -> str:
+    """The docs/detection.md table from a results JSON."""
+    lines = [
+        "| detector | recall | helen-train | afw | false / image | ms / image (median) "
+        "| ms p90 | median IoU | lm-box centre dx, dy (det. w, h) | lm-box / det. box w, h |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for label, row in report["results"].items():
+        if "skipped" in row:
+            lines.append(f"| {label} | not installed | | | | | | | | |")
+            continue
+        rel = row["landmark_box_vs_detection"]
+        by_subset = row["recall_by_subset"]
+        lines.append(
+            f"| {label} | {row['recall']:.3f} | {by_subset['helen-train']:.3f} "
+            f"| {by_subset['afw']:.3f} | {row['false_per_image']:.3f} | {row['ms_median']:.1f} "
+            f"| {row['ms_p90']:.1f} | {row['matched_iou_median']:.3f} "
+            f"| {rel['center_dx']['median']:+.3f}, {rel['center_dy']['median']:+.3f} "
+            f"| {rel['width_ratio']['median']:.3f}, {rel['height_ratio']['median']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     shared = os.environ.get("FACERECON_SHARED_DATA") or ROOT.parent / "shared" / "data"
     parser.add_argument("--data", type=Path, default=Path(shared) / "300w")
     parser.add_argument("--every", type=int, default=1, help="use every n-th image per subset")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks/results/detectors.json")
+    parser.add_argument(
+        "--table", type=Path, help="print the Markdown table of this results JSON and stop"
+    )
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown_table(json.loads(args.table.read_text())))
+        return 0
     cv2.setNumThreads(2)
 
     samples = load_samples(args.data, args.every)
@@ -148,15 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     sides = np.array([max(image.shape[:2]) for image in images])
     lm_sides = np.array([max(b[2] - b[0], b[3] - b[1]) for b in landmark_boxes])
 
-    results = {}
+    results, detectors = {}, {}
     for label, name, options in CONFIGS:
-        try:
-            detector = create_detector(name, **options)
-        except MissingDependencyError as error:
-            results[label] = {"detector": name, "options": options, "skipped": str(error)}
-            continue
         results[label] = {"detector": name, "options": options}
-        results[label].update(measure(detector, images, landmark_boxes, subsets))
+        try:
+            detectors[label] = create_detector(name, **options)
+        except MissingDependencyError as error:
+            results[label]["skipped"] = str(error)
+    for label, (times, boxes) in run_interleaved(detectors, images).items():
+        results[label].update(summarize(times, boxes, landmark_boxes, subsets))
         print(label, json.dumps(results[label]), file=sys.stderr)
 
     command = "python " + " ".join(["benchmarks/detectors.py", *(argv or sys.argv[1:])])
@@ -174,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             "landmark_box_longer_side_px": quartiles(lm_sides.tolist()),
         },
         "iou_threshold": IOU_THRESHOLD,
-        "timing": f"detect() only, one run per image after {WARMUP} warm-up images; median "
-        "over all images; shared 2-core machine, so noisy",
+        "timing": f"detect() only (image decoded before), one run per image and detector, "
+        f"detectors interleaved image by image, after {WARMUP} warm-up images each; median over "
+        "all images; shared 2-core machine, so noisy",
+        "load_average_1_5_15_min_at_end": [round(v, 2) for v in os.getloadavg()],
         "false_per_image_note": "detections with IoU < 0.4 with the annotated face; "
         "unannotated people in the crops also count, so this is an upper bound",
         "relation_note": "landmark box relative to the matched detection box: centre offset "

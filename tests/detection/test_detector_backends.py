@@ -8,7 +8,7 @@ import pytest
 from conftest import require_shared
 
 from facerecon.detection import FaceDetector, create_detector, list_detectors
-from facerecon.errors import InvalidInputError, MissingDependencyError
+from facerecon.errors import DataNotFoundError, InvalidInputError, MissingDependencyError
 
 IMAGE_BACKENDS = [name for name in list_detectors() if name != "given"]
 FACE = "300w/helen-train/100032540_1"
@@ -130,3 +130,21 @@ def test_upsample_finds_a_small_face(name, face_width, face_photo):
         make(name, upsample=-1)
     with pytest.raises(InvalidInputError):
         make(name, upsample=1.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("dlib_hog", {"threshold": "low"}),
+        ("dlib_hog", {"threshold": float("nan")}),
+        ("opencv_haar", {"scale_factor": 1.0}),
+        ("opencv_haar", {"min_neighbors": -1}),
+        ("opencv_haar", {"min_neighbors": 2.5}),
+        ("opencv_haar", {"cascade": "no_such_cascade.xml"}),
+        ("mediapipe", {"model": "tiny"}),
+        ("mediapipe", {"min_score": 1.5}),
+    ],
+)
+def test_rejects_bad_options(name, options):
+    with pytest.raises((InvalidInputError, DataNotFoundError)):
+        make(name, **options)

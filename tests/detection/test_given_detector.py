@@ -43,6 +43,14 @@ def test_from_5_points_and_several_sets(rng):
     np.testing.assert_allclose(detections[1].box[:2], sets[1].min(axis=0), rtol=1e-6)
 
 
+def test_nested_lists_and_mixed_point_counts(rng):
+    points68 = rng.uniform(10, 90, size=(68, 2))
+    (single,) = create_detector("given", landmarks=points68.tolist()).detect(IMAGE)
+    assert single.keypoints.shape == (68, 2)
+    mixed = create_detector("given", landmarks=[points68, points68[:5]]).detect(IMAGE)
+    assert [d.keypoints.shape for d in mixed] == [(68, 2), (5, 2)]
+
+
 def test_caller_arrays_are_not_kept_or_changed(rng):
     points = rng.uniform(10, 90, size=(68, 2))
     before = points.copy()
@@ -65,6 +73,10 @@ def test_caller_arrays_are_not_kept_or_changed(rng):
         {"landmarks": np.zeros((10, 2))},
         {"landmarks": np.zeros((5, 3))},
         {"landmarks": np.zeros((68, 2))},  # all points equal: an empty box
+        {"landmarks": np.zeros(68)},
+        {"landmarks": "not points"},
+        {"boxes": "0,0,10,10"},
+        {"boxes": [0, 0, 10, 10], "scores": ["high"]},
     ],
 )
 def test_bad_arguments(options):

@@ -58,13 +58,21 @@ def validate_upsample(upsample: int) -> int:
     return int(upsample)
 
 
+def as_number(value: object, name: str) -> float:
+    """Return the finite real ``value`` as a float, else raise InvalidInputError."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidInputError(f"{name} must be a number, got {value!r}")
+    if not np.isfinite(value):
+        raise InvalidInputError(f"{name} must be finite, got {value}")
+    return float(value)
+
+
 def validate_min_size(min_size: float) -> float:
     """Return ``min_size`` (smallest accepted box side, pixels of the input image) as a float."""
-    if isinstance(min_size, bool) or not isinstance(min_size, int | float | np.number):
-        raise InvalidInputError(f"min_size must be a number, got {min_size!r}")
-    if not np.isfinite(min_size) or min_size < 0:
+    min_size = as_number(min_size, "min_size")
+    if min_size < 0:
         raise InvalidInputError(f"min_size must be >= 0, got {min_size}")
-    return float(min_size)
+    return min_size
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

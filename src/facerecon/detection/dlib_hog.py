@@ -1,29 +1,40 @@
 """dlib's frontal face detector: HOG features + linear SVM over an image pyramid.
 
 Needs the ``dlib`` module, which the ``dlib-bin`` wheel provides (a core dependency). The
-detector was trained for faces of about 80x80 pixels and larger; ``upsample=1`` finds faces
-down to about 40 px at roughly 3-4x the cost. Its boxes are square and tight: they cover
-eyebrows to lower lip and not the whole jaw, so they are smaller than the 68-landmark box
-(see docs/detection.md for the measured relation).
+detector scans an 80x80 window, so faces smaller than about that need ``upsample`` (each
+doubling halves the smallest face found and costs about 4x the time). Its boxes are square,
+about as wide as the 68-landmark box, and sit higher: they include the forehead and stop above
+the chin (the measured relation is in docs/detection.md).
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from facerecon.detection.base import finalize, validate_image, validate_min_size, validate_upsample
-from facerecon.errors import InvalidInputError, MissingDependencyError
+from facerecon.detection.base import (
+    as_number,
+    finalize,
+    validate_image,
+    validate_min_size,
+    validate_upsample,
+)
+from facerecon.errors import MissingDependencyError
 from facerecon.types import Detection
 
 
-def _import_dlib():
+@functools.cache
+def _frontal_detector():
+    """dlib's detector, built once: it deserialises a model (seconds on a busy machine), and
+    ``run`` keeps no state, so every DlibHogDetector can share it."""
     try:
         import dlib
     except ImportError as error:
         raise MissingDependencyError(
             "the dlib_hog detector needs dlib: pip install dlib-bin"
         ) from error
-    return dlib
+    return dlib.get_frontal_face_detector()
 
 
 class DlibHogDetector:
@@ -44,11 +55,9 @@ class DlibHogDetector:
 
     def __init__(self, upsample: int = 0, threshold: float = 0.0, min_size: float = 0.0):
         self.upsample = validate_upsample(upsample)
-        if not np.isfinite(threshold):
-            raise InvalidInputError(f"threshold must be finite, got {threshold}")
-        self.threshold = float(threshold)
+        self.threshold = as_number(threshold, "threshold")
         self.min_size = validate_min_size(min_size)
-        self._detector = _import_dlib().get_frontal_face_detector()
+        self._detector = _frontal_detector()
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in ``image`` ((H, W, 3) uint8 RGB), best score first; [] if none."""

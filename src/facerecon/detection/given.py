@@ -18,8 +18,15 @@ from facerecon.errors import InvalidInputError
 from facerecon.types import Detection
 
 
+def _as_float_array(value: object, name: str) -> np.ndarray:
+    try:
+        return np.array(value, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"{name} must be numbers: {error}") from error
+
+
 def _as_boxes(boxes: object) -> np.ndarray:
-    array = np.array(boxes, dtype=np.float64, copy=True)
+    array = _as_float_array(boxes, "boxes")
     if array.ndim == 1:
         array = array.reshape(1, -1)
     if array.ndim != 2 or array.shape[1] != 4:
@@ -28,14 +35,19 @@ def _as_boxes(boxes: object) -> np.ndarray:
 
 
 def _as_landmark_sets(landmarks: object) -> list[np.ndarray]:
-    sets = [landmarks] if isinstance(landmarks, np.ndarray) and landmarks.ndim == 2 else landmarks
-    if isinstance(sets, np.ndarray) and sets.ndim != 3:
-        raise InvalidInputError(
-            f"landmarks must be (68|5, 2|3) or (N, 68|5, 2|3), got shape {sets.shape}"
-        )
+    try:
+        stacked = np.array(landmarks, dtype=np.float64)
+    except ValueError:  # ragged: a sequence of sets of different sizes (68 and 5 points)
+        sets = list(landmarks)
+    else:
+        if stacked.ndim not in (2, 3):
+            raise InvalidInputError(
+                f"landmarks must be (68|5, 2|3) or (N, 68|5, 2|3), got shape {stacked.shape}"
+            )
+        sets = [stacked] if stacked.ndim == 2 else list(stacked)
     result = []
     for points in sets:
-        array = np.array(points, dtype=np.float64, copy=True)
+        array = _as_float_array(points, "landmarks")
         if array.ndim != 2 or array.shape[0] not in (5, 68) or array.shape[1] not in (2, 3):
             raise InvalidInputError(
                 f"each landmark set must be (68, 2|3) or (5, 2), got shape {array.shape}"
@@ -82,7 +94,7 @@ class GivenDetector:
         if scores is None:
             score_array = np.ones(len(box_array))
         else:
-            score_array = np.array(scores, dtype=np.float64).reshape(-1)
+            score_array = _as_float_array(scores, "scores").reshape(-1)
             if len(score_array) != len(box_array):
                 raise InvalidInputError(f"{len(score_array)} scores for {len(box_array)} faces")
         order = np.argsort(-score_array, kind="stable")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facerecon.detection.base import finalize, validate_image, validate_min_size
+from facerecon.detection.base import as_number, finalize, validate_image, validate_min_size
 from facerecon.errors import InvalidInputError, MissingDependencyError
 from facerecon.types import Detection
 
@@ -54,7 +54,7 @@ class MediaPipeDetector:
     def __init__(self, model: str = "short", min_score: float = 0.5, min_size: float = 0.0):
         if model not in _MODELS:
             raise InvalidInputError(f"model must be one of {sorted(_MODELS)}, got {model!r}")
-        if not 0.0 <= min_score <= 1.0:
+        if not 0.0 <= as_number(min_score, "min_score") <= 1.0:
             raise InvalidInputError(f"min_score must be in [0, 1], got {min_score}")
         self.model = model
         self.min_score = float(min_score)
