@@ -6,31 +6,13 @@ When it is missing, tests that need it fail under CI (``CI=true``) and skip else
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from facerecon.data.synthetic import GroundTruthPredictor
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _shared_data_root() -> Path:
-    override = os.environ.get("FACERECON_SHARED_DATA")
-    return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
-
-
-def require_shared(relative: str) -> Path:
-    """Return ``shared/data/<relative>``; fail in CI, skip elsewhere, when it is missing."""
-    path = _shared_data_root() / relative
-    if not path.exists():
-        message = f"shared data not found: {path} (set FACERECON_SHARED_DATA)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@ import doctest
 
 import numpy as np
 import pytest
-from conftest import require_shared
+from shared_data import require_shared
 
 import facerecon.crop as crop_module
 from facerecon.crop import (

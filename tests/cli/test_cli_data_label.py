@@ -3,9 +3,9 @@ import shutil
 
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from facerecon.cli.main import main
-from tests.conftest import require_shared
 
 NAME = "image00050"
 

@@ -1,11 +1,11 @@
 import cv2
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from facerecon.data import aflw2000 as aflw
 from facerecon.data.aflw2000 import Aflw2000Dataset, read_aflw_mat
 from facerecon.errors import DataNotFoundError
-from tests.conftest import require_shared
 
 
 def make_folder(root, rng, names=("image00004.jpg", "image00002.jpg"), images=None):

@@ -1,10 +1,10 @@
 import cv2
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from facerecon.data.images import iter_image_files, parse_utkface_name, read_image_rgb
 from facerecon.errors import DataNotFoundError, ImageReadError
-from tests.conftest import require_shared
 
 
 def test_read_image_rgb_order(tmp_path):

@@ -3,10 +3,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from facerecon.data.pts import iter_300w, read_pts
 from facerecon.errors import DataNotFoundError, InvalidInputError
-from tests.conftest import require_shared
 
 
 def _points(rng) -> np.ndarray:

@@ -3,6 +3,7 @@ import pickle
 
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from facerecon.data.teacher.assets import (
     cached_state_dict,
@@ -11,7 +12,6 @@ from facerecon.data.teacher.assets import (
     read_mean_std,
 )
 from facerecon.errors import DataNotFoundError, WeightsError
-from tests.conftest import require_shared
 
 
 class _Evil:

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from shared_data import require_shared
 
 from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.data.images import read_image_rgb
@@ -8,7 +9,6 @@ from facerecon.data.teacher import Teacher, decode_params
 from facerecon.data.teacher.assets import read_assets
 from facerecon.data.teacher.network import MobileNetV1
 from facerecon.evaluate.aflw2000 import evaluate_aflw2000, predict_dataset
-from tests.conftest import require_shared
 
 
 @pytest.fixture(scope="module")

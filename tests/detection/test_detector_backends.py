@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import require_shared
+from shared_data import require_shared
 
 from facerecon.detection import FaceDetector, create_detector, list_detectors
 from facerecon.errors import DataNotFoundError, InvalidInputError, MissingDependencyError

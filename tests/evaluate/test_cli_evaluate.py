@@ -6,6 +6,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from facerecon.cli import evaluate as evaluate_cli
 from facerecon.cli.main import main
@@ -13,7 +14,6 @@ from facerecon.crop import BOX_CROP_PARAMS, crop_from_box, crop_from_landmarks
 from facerecon.data import aflw2000 as aflw
 from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.errors import WeightsError
-from tests.conftest import require_shared
 
 
 def _no_weights(args):

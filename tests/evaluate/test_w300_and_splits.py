@@ -5,12 +5,12 @@ import json
 import cv2
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from facerecon.cli.main import main
 from facerecon.data.splits import photo_id_300w, split_300w, split_of, unit_hash
 from facerecon.errors import DataNotFoundError, InvalidInputError
 from facerecon.evaluate.w300 import evaluate_300w, load_300w_split
-from tests.conftest import require_shared
 
 
 def test_split_rule_is_fixed_and_keeps_photos_together():
