@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from facerecon.atomic import write_text
 from facerecon.data.aflw2000 import Aflw2000Dataset
@@ -70,12 +71,15 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, required=True, help="shared/data folder")
     parser.add_argument("--step", type=int, default=3, help="use every STEP-th HELEN image")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    # Accuracy only; one thread because two threads stall badly on the shared 2-core machine.
+    torch.set_num_threads(1)
     teacher = Teacher.from_folder(args.shared / "teacher-3ddfa")
     started = time.perf_counter()
     helen_images, helen_points = load_300w(args.shared / "300w" / "helen-train", args.step)
     grid = []
-    for size_from, scale, shift in itertools.product(("max", "mean"), SCALES, SHIFTS):
+    for size_from, scale, shift in tqdm(
+        list(itertools.product(("max", "mean"), SCALES, SHIFTS)), desc="grid", file=sys.stderr
+    ):
         rule = RoiRule(scale=float(scale), shift_y=shift, size_from=size_from)
         grid.append(
             {
