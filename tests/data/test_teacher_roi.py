@@ -70,3 +70,11 @@ def test_crop_to_image_scales_and_shifts():
     points = np.array([[[0, 0, 10], [120, 60, -10]]], np.float32)
     out = crop_to_image(points, np.array([[10, 20, 250, 140]], np.float32))
     np.testing.assert_allclose(out[0], [[10, 20, 15], [250, 80, -15]])
+
+
+def test_doctests():
+    import doctest
+
+    from facerecon.data.teacher import roi
+
+    assert doctest.testmod(roi).failed == 0
