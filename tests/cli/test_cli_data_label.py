@@ -49,7 +49,7 @@ def test_label_from_pts_boxes(folder, teacher_dir, tmp_path, monkeypatch, cache,
     )
     assert code == 0 and "labelled 1 faces" in capsys.readouterr().out
     document = json.loads(out.read_text())
-    assert document["roi_rule"] == "landmarks"
+    assert document["roi_rule"] == "landmarks_tuned"
     (faces,) = document["images"].values()
     landmarks = np.array(faces[0]["landmarks"])
     assert landmarks.shape == (68, 3)

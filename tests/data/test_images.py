@@ -56,3 +56,11 @@ def test_shared_utkface_names():
     assert genders.count(0) == 6188 + 1 and genders.count(1) == 5664 + 1
     assert sum(label.race is None for label in labels) == 1
     assert all(label.age is not None and label.timestamp for label in labels)
+
+
+def test_doctests():
+    import doctest
+
+    from facerecon.data import images
+
+    assert doctest.testmod(images).failed == 0

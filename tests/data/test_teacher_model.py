@@ -53,8 +53,14 @@ def test_predict_matches_batch_and_keeps_input(teacher):
 
 def test_reproduces_3ddfa_v2_accuracy_on_16_aflw_images(teacher):
     dataset = Aflw2000Dataset(require_shared("aflw2000-3d"))
-    result = evaluate_aflw2000(dataset, predict_dataset(teacher.predict_batch, dataset))
+    predictions = predict_dataset(teacher.predict_batch, dataset)
+    result = evaluate_aflw2000(dataset, predictions)
     table = result.summary["original"]
     assert table.counts == (10, 4, 2)
     assert table.mean * 100 == pytest.approx(3.36, abs=0.01)
     assert table.mean_of_bins * 100 == pytest.approx(3.67, abs=0.01)
+    # Larger z is nearer: the nose tip (30) is in front of the jaw ends (mean), as in the GT.
+    for sample in dataset:
+        points = predictions[sample.name]
+        assert points[30, 2] > points[[0, 16], 2].mean()
+        assert sample.pts68[30, 2] > sample.pts68[[0, 16], 2].mean()

@@ -29,6 +29,11 @@ def test_landmark_rule_is_diagonal_square():
     assert (roi[0] + roi[2]) / 2 == pytest.approx(20) and (roi[1] + roi[3]) / 2 == pytest.approx(50)
 
 
+def test_tuned_rule_shifts_down():
+    roi = roi_from_box([0, 0, 40, 100], "landmarks_tuned")  # max size 100
+    np.testing.assert_allclose(roi, [20 - 72.5, 75 - 72.5, 20 + 72.5, 75 + 72.5], atol=1e-4)
+
+
 def test_custom_rule_and_errors():
     roi = roi_from_box([0, 0, 10, 10], RoiRule(scale=2.0, shift_y=0.5, size_from="max"))
     np.testing.assert_allclose(roi, [-5, 0, 15, 20])
@@ -65,3 +70,11 @@ def test_crop_to_image_scales_and_shifts():
     points = np.array([[[0, 0, 10], [120, 60, -10]]], np.float32)
     out = crop_to_image(points, np.array([[10, 20, 250, 140]], np.float32))
     np.testing.assert_allclose(out[0], [[10, 20, 15], [250, 80, -15]])
+
+
+def test_doctests():
+    import doctest
+
+    from facerecon.data.teacher import roi
+
+    assert doctest.testmod(roi).failed == 0

@@ -22,7 +22,8 @@ import numpy as np
 
 from facerecon.errors import DataNotFoundError, InvalidInputError
 
-ROI_RULE_CHOICES = ("landmarks", "detector", "whole")
+# Names of facerecon.data.teacher.ROI_RULES plus "whole" (kept literal so --help stays fast).
+ROI_RULE_CHOICES = ("landmarks_tuned", "landmarks", "detector", "whole")
 
 
 def register(subparsers) -> None:
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
         "--roi-rule",
         choices=ROI_RULE_CHOICES,
         default=None,
-        help="box -> ROI rule; default 'landmarks' for pts, 'whole' for whole, "
+        help="box -> ROI rule; default 'landmarks_tuned' for pts, 'whole' for whole, "
         "'detector' for a JSON of detector boxes",
     )
     label.add_argument("--batch-size", type=int, default=32)
@@ -125,7 +126,7 @@ def run_label(args) -> int:
     table = None
     if source not in ("pts", "whole"):
         table = _load_box_json(Path(source))
-    rule = args.roi_rule or {"pts": "landmarks", "whole": "whole"}.get(source, "detector")
+    rule = args.roi_rule or {"pts": "landmarks_tuned", "whole": "whole"}.get(source, "detector")
     if args.batch_size < 1:
         raise InvalidInputError("--batch-size must be >= 1")
     teacher = Teacher.from_folder(args.teacher)
