@@ -15,7 +15,10 @@ from facerecon.errors import FaceReconError
 
 # Modules are imported only when the command line is built, so `facerecon --help` stays fast
 # and an optional dependency missing for one subcommand does not break the others.
-SUBCOMMAND_MODULES: list[str] = ["facerecon.cli.assets"]
+SUBCOMMAND_MODULES: list[str] = [
+    "facerecon.cli.assets",
+    "facerecon.cli.data",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,80 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from facerecon.cli.main import main
+from tests.conftest import require_shared
+
+NAME = "image00050"
+
+
+@pytest.fixture(scope="module")
+def teacher_dir():
+    return require_shared("teacher-3ddfa")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One weights cache for the module, so the checkpoint is converted once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """One AFLW2000-3D photo with a .pts file written from its ground truth."""
+    root = require_shared("aflw2000-3d")
+    data = tmp_path / "images"
+    data.mkdir()
+    shutil.copy(root / f"{NAME}.jpg", data / f"{NAME}.jpg")
+    names = (root / "AFLW2000-3D.list").read_text().split()
+    gt = np.load(root / "AFLW2000-3D.pts68.npy")[names.index(f"{NAME}.jpg")].T
+    (data / f"{NAME}.pts").write_text("".join(f"{x:.6f} {y:.6f}\n" for x, y, _ in gt))
+    return data, gt
+
+
+def _run(args, monkeypatch, cache) -> int:
+    monkeypatch.setenv("FACERECON_CACHE", str(cache))
+    return main(["data", "label", *args])
+
+
+def test_label_from_pts_boxes(folder, teacher_dir, tmp_path, monkeypatch, cache, capsys):
+    data, gt = folder
+    out = tmp_path / "labels.json"
+    code = _run(
+        [str(data), "-o", str(out), "--teacher", str(teacher_dir), "--boxes-from", "pts"],
+        monkeypatch,
+        tmp_path,
+    )
+    assert code == 0 and "labelled 1 faces" in capsys.readouterr().out
+    document = json.loads(out.read_text())
+    assert document["roi_rule"] == "landmarks"
+    (faces,) = document["images"].values()
+    landmarks = np.array(faces[0]["landmarks"])
+    assert landmarks.shape == (68, 3)
+    size = np.sqrt(np.prod(np.ptp(gt[:, :2], axis=0)))
+    assert np.linalg.norm(landmarks[:, :2] - gt[:, :2], axis=1).mean() / size < 0.06
+
+
+def test_label_from_json_boxes_and_whole(folder, teacher_dir, tmp_path, monkeypatch, cache):
+    data, _ = folder
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps({f"{NAME}.jpg": [[120, 120, 330, 330], [100, 100, 300, 300]]}))
+    out = tmp_path / "labels.json"
+    args = [str(data / f"{NAME}.jpg"), "-o", str(out), "--teacher", str(teacher_dir)]
+    assert _run([*args, "--boxes-from", str(boxes)], monkeypatch, cache) == 0
+    (faces,) = json.loads(out.read_text())["images"].values()
+    assert len(faces) == 2
+    assert _run([*args, "--boxes-from", "whole"], monkeypatch, cache) == 0
+    (faces,) = json.loads(out.read_text())["images"].values()
+    assert faces[0]["roi"] == [-0.5, -0.5, 449.5, 449.5]
+
+
+def test_label_errors_exit_1(folder, teacher_dir, tmp_path, monkeypatch, cache, capsys):
+    data, _ = folder
+    (data / f"{NAME}.pts").unlink()
+    out = tmp_path / "labels.json"
+    args = [str(data), "-o", str(out), "--teacher", str(teacher_dir), "--boxes-from", "pts"]
+    assert _run(args, monkeypatch, cache) == 1
+    assert "no .pts" in capsys.readouterr().err and not out.exists()

@@ -1,0 +1,58 @@
+import cv2
+import numpy as np
+import pytest
+
+from facerecon.data.images import iter_image_files, parse_utkface_name, read_image_rgb
+from facerecon.errors import DataNotFoundError, ImageReadError
+from tests.conftest import require_shared
+
+
+def test_read_image_rgb_order(tmp_path):
+    rgb = np.zeros((4, 5, 3), np.uint8)
+    rgb[..., 0] = 200  # red
+    cv2.imwrite(str(tmp_path / "red.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    image = read_image_rgb(tmp_path / "red.png")
+    assert image.shape == (4, 5, 3) and image.dtype == np.uint8
+    assert image[0, 0].tolist() == [200, 0, 0]
+
+
+def test_read_image_errors(tmp_path):
+    with pytest.raises(ImageReadError):
+        read_image_rgb(tmp_path / "missing.jpg")
+    (tmp_path / "junk.jpg").write_bytes(b"not an image")
+    with pytest.raises(ImageReadError):
+        read_image_rgb(tmp_path / "junk.jpg")
+
+
+def test_iter_image_files(tmp_path):
+    for name in ("b.JPG", "a.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in iter_image_files(tmp_path)] == ["a.png", "b.JPG"]
+    with pytest.raises(DataNotFoundError):
+        list(iter_image_files(tmp_path / "nope"))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("25_1_3_20170104231305129.jpg.chip.jpg", (25, 1, 3, "20170104231305129")),
+        ("24_0_1_20170116220224657 .jpg.chip.jpg", (24, 0, 1, "20170116220224657")),
+        ("61_1_20170109150557335.jpg.chip.jpg", (61, 1, None, "20170109150557335")),
+        ("14_0_0_2017011022340900.jpg.chip.jpg", (14, 0, 0, "2017011022340900")),
+        ("holiday.jpg", (None, None, None, None)),
+    ],
+)
+def test_parse_utkface_name(name, expected):
+    labels = parse_utkface_name(name)
+    assert (labels.age, labels.gender, labels.race, labels.timestamp) == expected
+
+
+def test_shared_utkface_names():
+    folder = require_shared("utkface")
+    labels = [parse_utkface_name(path.name) for path in iter_image_files(folder)]
+    assert len(labels) == 11854
+    genders = [label.gender for label in labels]
+    # shared/data/README.md counts 6188 / 5664 without its two odd names (one male, one female).
+    assert genders.count(0) == 6188 + 1 and genders.count(1) == 5664 + 1
+    assert sum(label.race is None for label in labels) == 1
+    assert all(label.age is not None and label.timestamp for label in labels)
