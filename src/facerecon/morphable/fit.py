@@ -1,0 +1,259 @@
+"""Fit the ICT-FaceKit face model (identity, expression, scaled-orthographic pose) to 68
+landmarks in image coordinates.
+
+Camera model. ICT's frame is right-handed (+Y up, +Z towards the viewer); the image frame is
+x right, y down, z in pixels with larger z nearer the camera (:mod:`facerecon.types`). A
+model point ``p`` (ICT frame) maps to the image as::
+
+    image = scale * R @ (F @ p) + t,        F = diag(1, -1, 1)
+
+``F @ p`` is the pose module's canonical frontal face (same axes as the image, face looking at
+the camera) and ``(scale, R, t)`` is a :class:`facerecon.apps.pose.Pose` with a proper
+rotation (det R = +1): the only reflection is the fixed y flip ``F``, which converts ICT's
+y-up axes into image axes and mirrors nothing on the face. In a frontal view (R = I) the
+subject's right eye (ICT x < 0, iBUG 36-41) lands at smaller image x than the left eye, as in
+a photo of a person facing the camera. The camera is scaled orthographic: pixel x, y are the
+first two rows; z is depth in pixel units. For 2D input depth is unobserved and ``t`` z is set
+so that the 68 fitted landmarks have mean z = 0.
+
+Model: ``p = neutral + sum_k a_k D_k + sum_j e_j X_j`` with identity weights ``a`` (up to 100,
+prior N(0, 1)) and expression weights ``e`` (53, bounded to [0, 1], prior
+``expression_l2 * |e|^2 + expression_l1 * sum(e)``, the latter a sparsity term since e >= 0).
+Objective, in canonical units (ICT centimetres, image error divided by the scale)::
+
+    sum_i w_i |y_i - P R F p_i|^2 / sigma^2 + |a|^2 + expression prior
+
+where ``P`` keeps x, y (2D input) or all three axes (3D input, e.g. the 3DDFA teacher) and
+``sigma = landmark_sigma * IOD`` with IOD the neutral face's outer inter-ocular distance.
+
+Method: alternate (1) the jaw outline vertices (2D input only, see
+:mod:`facerecon.morphable.jaw_contour`), (2) the pose (3D: Umeyama; 2D: orthographic
+Procrustes, :mod:`facerecon.morphable.fit_solve`), (3) identity and expression weights (the
+bounded ridge problem, exact for the identity block). Only the landmark vertices and the jaw
+candidates enter, so one fit costs milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facerecon.apps.pose import (
+    Pose,
+    Similarity,
+    euler_from_rotation,
+    rotation_from_euler,
+    umeyama,
+)
+from facerecon.errors import InvalidInputError
+from facerecon.morphable.fit_solve import (
+    affine_pose,
+    orthographic_pose,
+    rotation_increment,
+    solve_bounded,
+)
+from facerecon.morphable.ict import IctModel
+from facerecon.morphable.jaw_contour import build_jaw_contours, select_silhouette
+
+FLIP_Y = np.array([1.0, -1.0, 1.0])  # ICT (y up) -> image axes (y down); see module docstring
+_EYE_CORNERS = (36, 45)  # outer eye corners, iBUG 0-based
+# Ridge on the pose increments: only keeps the normal matrix definite, never binds.
+_POSE_DAMPING = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """One landmark fit.
+
+    Attributes:
+        identity: (100,) float64 identity weights (zeros beyond the fitted count).
+        expression: (53,) float64 expression weights in [0, 1], ICT's order.
+        pose: model-to-image pose, ``image = scale * R @ (F @ ict) + t`` (module docstring);
+            ``pose.yaw/pitch/roll`` follow :mod:`facerecon.apps.pose`.
+        landmark_vertices: (68,) int64 region vertex used for each landmark (2D input: the jaw
+            points 0-7 and 9-16 are the chosen outline vertices).
+        landmarks: (68, 3) float32 fitted landmarks in image coordinates.
+        point_errors_px: (68,) float64 image-plane (x, y) distance to the input, pixels.
+        residual_px: RMS of ``point_errors_px``.
+        residual_nme: ``residual_px / sqrt(w * h)`` of the input landmarks' x, y box (the
+            AFLW2000-3D normaliser; unlike the inter-ocular distance it does not shrink at
+            large yaw). The drop rule in docs/fitting.md uses this value.
+    """
+
+    identity: np.ndarray
+    expression: np.ndarray
+    pose: Pose
+    landmark_vertices: np.ndarray
+    landmarks: np.ndarray
+    point_errors_px: np.ndarray
+    residual_px: float
+    residual_nme: float
+
+    def vertices(self, model: IctModel) -> np.ndarray:
+        """(V, 3) float32 region vertices of the fitted face in image coordinates."""
+        if model.identity_deltas.shape[0] != self.identity.shape[0]:
+            raise InvalidInputError("this fit was made with a different ICT model")
+        shape = model.shape(self.identity, self.expression).astype(np.float64) * FLIP_Y
+        return self.pose.project(shape).astype(np.float32)
+
+
+class IctFitter:
+    """Fits :class:`IctModel` faces to 68 landmarks; build once per model, call :meth:`fit`.
+
+    Args:
+        model: the ICT face region model.
+        identity_count: identity modes to fit (1-100).
+        landmark_sigma: landmark noise as a fraction of the neutral outer inter-ocular
+            distance; smaller trusts the landmarks more against the priors.
+        expression_l2, expression_l1: expression prior weights (see module docstring).
+        iterations: alternation rounds.
+        pose_steps: orthographic Procrustes refinement steps per round (2D input).
+    """
+
+    def __init__(self, model: IctModel, identity_count: int = 100, landmark_sigma: float = 0.02,
+                 expression_l2: float = 1.0, expression_l1: float = 1.0, iterations: int = 4,
+                 pose_steps: int = 3):
+        total_identity = model.identity_deltas.shape[0]
+        if not 1 <= identity_count <= total_identity:
+            raise InvalidInputError(f"identity_count must be in 1..{total_identity}")
+        if not (landmark_sigma > 0 and expression_l2 >= 0 and expression_l1 >= 0
+                and iterations >= 1 and pose_steps >= 1):
+            raise InvalidInputError("landmark_sigma must be > 0, priors >= 0, iterations >= 1")
+        self.identity_total = total_identity
+        self.identity_count = identity_count
+        self.expression_count = model.expression_deltas.shape[0]
+        self.iterations = iterations
+        self.pose_steps = pose_steps
+        landmark_vertices = np.asarray(model.landmark_indices, dtype=np.int64)
+        self.contours = build_jaw_contours(model.neutral, model.triangles, landmark_vertices,
+                                           model.jawlines)
+        rows, inverse = np.unique(np.concatenate([landmark_vertices, self.contours.vertices]),
+                                  return_inverse=True)
+        self.row_vertices = rows  # region vertex of each row of mean/basis
+        self.landmark_rows = inverse[:68]
+        self.candidate_rows = inverse[68:]
+        # Everything restricted to the rows in use, in canonical (image-axes) units.
+        self.mean = model.neutral[rows].astype(np.float64) * FLIP_Y
+        deltas = np.concatenate([model.identity_deltas[:identity_count, rows],
+                                 model.expression_deltas[:, rows]]).astype(np.float64)
+        self.basis = np.ascontiguousarray(np.moveaxis(deltas * FLIP_Y, 0, -1))  # (R, 3, M)
+        iod = np.linalg.norm(np.subtract(*model.neutral[landmark_vertices[list(_EYE_CORNERS)]]))
+        self.inverse_variance = 1.0 / (landmark_sigma * float(iod)) ** 2
+        self.prior = np.concatenate([np.ones(identity_count),
+                                     np.full(self.expression_count, expression_l2)])
+        self.linear_prior = np.concatenate([np.zeros(identity_count),
+                                            np.full(self.expression_count, -expression_l1)])
+
+    def fit(self, landmarks, weights=None) -> FitResult:
+        """Fit to (68, 3) landmarks (x, y, z: uses depth) or (68, 2) (x, y: jaw silhouette).
+
+        Args:
+            landmarks: image coordinates (x right, y down, z nearer larger), iBUG order.
+            weights: optional (68,) non-negative per-landmark weights.
+
+        Raises:
+            InvalidInputError: wrong shape, non-finite values or bad weights.
+        """
+        target = np.asarray(landmarks, dtype=np.float64)
+        if target.ndim != 2 or target.shape[0] != 68 or target.shape[1] not in (2, 3):
+            raise InvalidInputError(f"landmarks must be (68, 2) or (68, 3), got {target.shape}")
+        if not np.all(np.isfinite(target)):
+            raise InvalidInputError("landmarks hold NaN or infinite values")
+        point_weights = _point_weights(weights)
+        coefficients = np.zeros(self.basis.shape[2])
+        rows = self.landmark_rows
+        pose = self._initial_pose(self.mean[rows], target, point_weights)
+        for _ in range(self.iterations):
+            shape = self.mean + self.basis @ coefficients
+            if target.shape[1] == 2:
+                rows = self._silhouette_rows(shape, pose)
+            pose, coefficients = self._gauss_newton_step(rows, shape[rows], target,
+                                                         point_weights, pose, coefficients)
+        shape = self.mean + self.basis @ coefficients
+        return self._result(shape, rows, pose, coefficients, target)
+
+    def _initial_pose(self, model_points, target, point_weights) -> Similarity:
+        if target.shape[1] == 3:
+            return umeyama(model_points, target, weights=point_weights)
+        start = affine_pose(model_points, target, point_weights)
+        return orthographic_pose(model_points, target, point_weights, start, self.pose_steps)
+
+    def _silhouette_rows(self, shape: np.ndarray, pose: Similarity) -> np.ndarray:
+        yaw, pitch, _ = euler_from_rotation(pose.rotation)
+        row_x = rotation_from_euler(yaw, pitch, 0.0)[0]
+        chosen = select_silhouette(self.contours, shape[self.candidate_rows] @ row_x)
+        rows = self.landmark_rows.copy()
+        rows[self.contours.landmarks] = self.candidate_rows[chosen]
+        return rows
+
+    def _gauss_newton_step(self, rows, current, target, point_weights, pose, coefficients):
+        """One joint step: pose linearised (rotation, scale, translation increments), the
+        weights solved exactly (the model is linear in them) under priors and bounds."""
+        dims = target.shape[1]
+        projection = pose.rotation[:dims]
+        observed = (target - pose.translation[:dims]) / pose.scale  # canonical units
+        residual = observed - self.mean[rows] @ projection.T
+        rotated = current @ pose.rotation.T  # (68, 3) current shape, rotated
+        # Image motion of each point per unit increment (divided by the scale): the rotation
+        # R <- exp([w]x) R moves a rotated point u by w x u; the scale s <- s (1 + d) by d u;
+        # the translation by its own axes.
+        axes = np.eye(3)
+        pose_columns = [np.cross(axes[k], rotated)[:, :dims] for k in range(3)]
+        pose_columns.append(rotated[:, :dims])
+        pose_columns += [np.broadcast_to(axes[k, :dims], (68, dims)) for k in range(dims)]
+        pose_jacobian = np.stack(pose_columns, axis=-1)
+        shape_jacobian = np.einsum("dc,ncm->ndm", projection, self.basis[rows])
+        jacobian = np.concatenate([pose_jacobian, shape_jacobian], axis=2)
+        flat = jacobian.reshape(68 * dims, -1)
+        weighted = (jacobian * (point_weights[:, None, None] * self.inverse_variance)
+                    ).reshape(flat.shape)
+        pose_count = pose_jacobian.shape[2]
+        prior = np.concatenate([np.full(pose_count, _POSE_DAMPING), self.prior])
+        linear_prior = np.concatenate([np.zeros(pose_count), self.linear_prior])
+        normal = weighted.T @ flat + np.diag(prior)
+        rhs = weighted.T @ residual.reshape(-1) + linear_prior
+        free, expression = solve_bounded(normal, rhs, pose_count + self.identity_count,
+                                         coefficients[self.identity_count:])
+        increment = free[:pose_count]
+        rotation = rotation_increment(increment[:3]) @ pose.rotation
+        scale = pose.scale * (1.0 + increment[3])
+        translation = pose.translation.copy()
+        translation[:dims] += pose.scale * increment[4:]
+        return (Similarity(scale, rotation, translation),
+                np.concatenate([free[pose_count:], expression]))
+
+    def _result(self, shape, rows, similarity, coefficients, target) -> FitResult:
+        fitted = similarity.apply(shape[rows])
+        translation = similarity.translation.copy()
+        if target.shape[1] == 2:
+            translation[2] -= fitted[:, 2].mean()  # depth is unobserved: centre it
+            fitted[:, 2] -= fitted[:, 2].mean()
+        pose = Pose(similarity.scale, similarity.rotation, translation)
+        errors = np.linalg.norm(fitted[:, :2] - target[:, :2], axis=1)
+        box = target[:, :2].max(axis=0) - target[:, :2].min(axis=0)
+        residual = float(np.sqrt(np.mean(errors**2)))
+        identity = np.zeros(self.identity_total)
+        identity[:self.identity_count] = coefficients[:self.identity_count]
+        landmark_vertices = self.row_vertices[rows]
+        for array in (identity, landmark_vertices, errors):
+            array.setflags(write=False)
+        expression = coefficients[self.identity_count:].copy()
+        expression.setflags(write=False)
+        points = fitted.astype(np.float32)
+        points.setflags(write=False)
+        return FitResult(identity=identity, expression=expression, pose=pose,
+                         landmark_vertices=landmark_vertices, landmarks=points,
+                         point_errors_px=errors, residual_px=residual,
+                         residual_nme=residual / float(np.sqrt(max(box[0] * box[1], 1e-12))))
+
+
+
+def _point_weights(weights) -> np.ndarray:
+    if weights is None:
+        return np.ones(68)
+    array = np.asarray(weights, dtype=np.float64)
+    if array.shape != (68,) or not np.all(np.isfinite(array)) or np.any(array < 0) \
+            or array.sum() <= 0:
+        raise InvalidInputError("weights must be (68,) finite, non-negative, not all zero")
+    return array
