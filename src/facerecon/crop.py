@@ -63,9 +63,9 @@ class BoxCropParams:
 #: command that measured them are in docs/crop.md.
 BOX_CROP_PARAMS: dict[str, BoxCropParams] = {
     # a box that is the extent of the 68 landmarks (PRN: 1.6 about the box centre)
-    "landmarks": BoxCropParams(scale=1.6, center_shift=0.0),
+    "landmarks": BoxCropParams(scale=1.7, center_shift=-0.12),
     # user-given boxes (--box, dataset ROI boxes) are taken to be tight face boxes
-    "given": BoxCropParams(scale=1.6, center_shift=0.0),
+    "given": BoxCropParams(scale=1.7, center_shift=-0.12),
     "dlib_hog": BoxCropParams(scale=1.6, center_shift=0.0),
     "opencv_haar": BoxCropParams(scale=1.6, center_shift=0.0),
 }
@@ -235,7 +235,10 @@ def crop_from_box(
 #: landmark-box centre. 5 (eyes, nose, mouth corners): the 5 points' box is much smaller and
 #: sits above the face centre; these values make it match the 68-point crop (docs/crop.md).
 LANDMARK_CROP_PARAMS: dict[int, BoxCropParams] = {
-    68: BoxCropParams(scale=1.6, center_shift=0.0),
+    # 1.7 about a centre 0.12 box sides above the landmark-box centre, not PRN's 1.6 about
+    # the centre: our position map covers the whole forehead, which 1.6 puts above the crop
+    # (y = -18 px at 256 for the canonical face); this keeps it in (y 9..225).
+    68: BoxCropParams(scale=1.7, center_shift=-0.12),
     5: BoxCropParams(scale=1.6, center_shift=0.0),
 }
 
