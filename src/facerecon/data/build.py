@@ -51,7 +51,7 @@ class BuildConfig:
     max_turn: float = 90.0
     crop_size: int = 256
     posmap_resolution: int = 128
-    texture_resolution: int = 256
+    texture_resolution: int = 128
     photos_per_shard: int = 100
     seed: int = 0
     limit: int | None = None
@@ -170,10 +170,12 @@ def prepare_output(output: str | Path, config: BuildConfig) -> None:
 
 
 def pending_shards(output: str | Path, specs: list[ShardSpec]) -> list[ShardSpec]:
-    """The shards whose file does not exist yet (a finished shard is never rewritten)."""
+    """The shards whose file does not exist yet (a finished shard is never rewritten), val
+    first: a build stopped early still has its validation split."""
     from facerecon.data.shards import SHARD_SUFFIX
 
-    return [spec for spec in specs if not (Path(output) / f"{spec.name}{SHARD_SUFFIX}").is_file()]
+    todo = [spec for spec in specs if not (Path(output) / f"{spec.name}{SHARD_SUFFIX}").is_file()]
+    return sorted(todo, key=lambda spec: (not spec.name.startswith("val"), spec.name))
 
 
 def run_shards(shared_data: str | Path, output: str | Path, config: BuildConfig,
