@@ -9,7 +9,8 @@ docs/data.md.
 ``facerecon data profile IMAGE... -o OUTDIR --shared-data DIR [--yaws ...] [--sheet FILE]``
 fits each photo (landmarks from the ``.pts`` beside it, else the teacher) and writes its
 real crop and turned views (``<stem>_yaw<+YY>.jpg`` plus ``.npz`` with ``posmap``,
-``landmarks``, ``visible``), and optionally a contact sheet with the landmarks drawn
+``landmarks``, ``visible``; targets more than 90 degrees from the photo's yaw are skipped, as
+in the build), and optionally a contact sheet with the landmarks drawn
 (filled green: visible; red rings: hidden by the face itself).
 """
 
@@ -159,9 +160,15 @@ def run_profile(args) -> int:
         views = [make_sample(photo, topology, args.crop_size)]
         scene = build_scene(photo, texture_topology)
         pitch = photo.fit.pose.pitch if args.pitch is None else args.pitch
-        views += [render_view(scene, yaw, pitch, topology, args.crop_size) for yaw in yaws]
+        # As the build: no turn beyond 90 degrees from the photo's yaw (a grey tile).
+        views += [render_view(scene, yaw, pitch, topology, args.crop_size)
+                  if abs(yaw - photo.fit.pose.yaw) <= 90.0 else None for yaw in yaws]
         row, row_labels = [], []
         for index, view in enumerate(views):
+            if view is None:
+                row.append(np.full((args.crop_size, args.crop_size, 3), 64, np.uint8))
+                row_labels.append(f"yaw {yaws[index - 1]:+.0f}: turn > 90")
+                continue
             tag = "photo" if index == 0 else f"yaw{view.yaw:+03.0f}"
             write_bytes(args.output / f"{path.stem}_{tag}.jpg", encode_jpeg(view.image))
             with atomic_path(args.output / f"{path.stem}_{tag}.npz") as tmp:
@@ -170,7 +177,8 @@ def run_profile(args) -> int:
             row_labels.append(f"{'photo ' if index == 0 else ''}yaw {view.yaw:+.0f}")
         rows.append(row)
         labels.append(row_labels)
-        print(f"{path.name}: fit residual {photo.fit.residual_nme:.4f}, {len(views)} views")
+        print(f"{path.name}: fit residual {photo.fit.residual_nme:.4f}, yaw "
+              f"{photo.fit.pose.yaw:+.1f}, {sum(v is not None for v in views) - 1} views")
     if args.sheet is not None:
         sheet = contact_sheet(rows, labels)
         suffix = args.sheet.suffix.lower()
