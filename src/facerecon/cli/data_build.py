@@ -1,12 +1,12 @@
 """``facerecon data build`` and ``facerecon data profile`` (registered by cli/data.py).
 
 ``facerecon data build --shared-data DIR -o OUTDIR [--workers 2] [--seed 0] [--limit N]
-[--rotations 4] [--posmap-resolution 128] [--crop-size 256]`` runs the whole chain (fit,
-ground truth, large-pose views) over 300-W (helen-train, afw) and UTKFace into shards plus
-``manifest.json``; rerun the same command to resume (finished shards are kept). See
+[--rotations 4] [--posmap-resolution 128] [--crop-size 256] [--sources A,B]`` runs the whole
+chain (fit, ground truth, large-pose views) over 300-W (helen-train, afw) and UTKFace into
+shards plus ``manifest.json``; rerun the same command to resume (finished shards are kept). See
 docs/data.md.
 
-``facerecon data profile IMAGE... -o OUTDIR --shared-data DIR [--yaws ...] [--sheet FILE]``
+``facerecon data profile IMAGE... -o OUTDIR --shared-data DIR [--yaws=-60,30] [--sheet FILE]``
 fits each photo (landmarks from the ``.pts`` beside it, else the teacher) and writes its
 real crop and turned views (``<stem>_yaw<+YY>.jpg`` plus ``.npz`` with ``posmap``,
 ``landmarks``, ``visible``; targets more than 90 degrees from the photo's yaw are skipped, as
@@ -17,6 +17,7 @@ in the build), and optionally a contact sheet with the landmarks drawn
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -38,6 +39,9 @@ def register(data_sub) -> None:
     build.add_argument("--posmap-resolution", type=int, default=128, choices=(128, 256))
     build.add_argument("--crop-size", type=int, default=256)
     build.add_argument("--photos-per-shard", type=int, default=100)
+    build.add_argument("--sources", default=None,
+                       help="comma-separated source folders (default: 300w/helen-train,"
+                       "300w/afw,utkface)")
     build.set_defaults(func=run_build)
 
     profile = data_sub.add_parser("profile", help="render a photo at large head poses",
@@ -83,6 +87,9 @@ def run_build(args) -> int:
                          crop_size=args.crop_size, posmap_resolution=args.posmap_resolution,
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
                          limit=args.limit)
+    if args.sources:
+        config = dataclasses.replace(
+            config, sources=tuple(name for name in args.sources.split(",") if name))
     config.check()
     start, load_start = time.time(), load_average()
     records = list_photos(args.shared_data, config)
