@@ -12,6 +12,7 @@ from facerecon.data.shards import (
     read_shard,
     read_shard_info,
     read_shard_meta,
+    rescale_points,
     write_shard,
 )
 
@@ -72,3 +73,18 @@ def test_empty_shard_and_failed_write_leave_no_half_file(tmp_path):
     with pytest.raises(ValueError):
         write_shard(tmp_path / "train-00001.npz", broken, {})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train-00000.npz"]
+
+
+def test_rescale_points_keeps_pixel_centres_and_edges():
+    points = np.array([[0.0, 255.0, 4.0], [-0.5, 255.5, -2.0]], np.float32)
+    out = rescale_points(points, 256, 128)
+    np.testing.assert_allclose(out, [[-0.25, 127.25, 2.0], [-0.5, 127.5, -1.0]])
+    np.testing.assert_allclose(rescale_points(out, 128, 256), points, atol=1e-5)
+
+
+def test_module_doctests_pass():
+    import doctest
+
+    from facerecon.data import shards
+
+    assert doctest.testmod(shards).failed == 0
