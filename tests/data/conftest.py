@@ -18,9 +18,11 @@ def ict_model(ict_dir):
 
 @pytest.fixture(scope="session")
 def ict_fitter(ict_model):
+    """A fitter that trusts exact landmarks (weak priors): these tests check the chain after
+    the fit (crop, codec, synthesis); the fit's own accuracy is tested in tests/morphable."""
     from facerecon.morphable.fit import IctFitter
 
-    return IctFitter(ict_model)
+    return IctFitter(ict_model, landmark_sigma=0.005)
 
 
 @pytest.fixture(scope="session")

@@ -21,9 +21,9 @@ def test_posmap_decodes_onto_the_projected_truth(ict_model, ict_fitter, syntheti
     expected = crop.to_crop(truth[topology.landmark_vertices])
     decoded = decode(sample.posmap, topology).landmarks
     error = np.linalg.norm(decoded[:, :2] - expected[:, :2], axis=1)
-    # Fit (prior shrinkage) plus the codec's bilinear lookup; measured mean 0.31-0.37 px,
-    # max 0.7-1.4 px (the largest on the outline at 45 degrees).
-    assert error.mean() < 0.5 and np.percentile(error, 90) < 1.0 and error.max() < 1.6
+    # What is left of the fit (weak priors here) plus the codec's bilinear lookup; measured
+    # mean 0.12-0.14 px, max 0.33-0.74 px.
+    assert error.mean() < 0.3 and error.max() < 1.0
     # The stored landmarks are the fitted face's landmark vertices in the crop.
     np.testing.assert_allclose(sample.landmarks, crop.to_crop(photo.vertices)[
         topology.landmark_vertices], atol=1e-4)

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from facerecon.errors import DataNotFoundError, InvalidInputError
+from facerecon.morphable.fit import DROP_RESIDUAL_NME
 
 SOURCES_300W = ("300w/helen-train", "300w/afw")
 SOURCE_UTKFACE = "utkface"
@@ -57,7 +58,7 @@ class BuildConfig:
     limit: int | None = None
     val_fraction_300w: float = 0.1
     val_fraction_utkface: float = 0.05
-    max_residual_nme: float = 0.04
+    max_residual_nme: float = DROP_RESIDUAL_NME
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
     def check(self) -> None:
