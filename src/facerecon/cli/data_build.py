@@ -65,10 +65,6 @@ def _command_line() -> str:
 
 
 def run_build(args) -> int:
-    # One thread per worker process; set before the workers are spawned.
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                 "NUMBA_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
     from tqdm import tqdm
 
     from facerecon.atomic import write_text

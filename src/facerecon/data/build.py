@@ -39,6 +39,8 @@ from facerecon.morphable.fit import DROP_RESIDUAL_NME
 
 SOURCES_300W = ("300w/helen-train", "300w/afw")
 SOURCE_UTKFACE = "utkface"
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                     "NUMBA_NUM_THREADS")
 #: Yaw histogram bin edges (degrees): 15-degree bins centred on the view targets -90..90.
 YAW_BINS = tuple(float(edge) for edge in np.arange(-97.5, 97.6, 15.0))
 
@@ -181,7 +183,8 @@ def pending_shards(output: str | Path, specs: list[ShardSpec]) -> list[ShardSpec
 
 def run_shards(shared_data: str | Path, output: str | Path, config: BuildConfig,
                specs: list[ShardSpec], workers: int, on_done=None) -> list[dict]:
-    """Process ``specs`` with ``workers`` processes (1: in this process).
+    """Process ``specs`` with ``workers`` spawned processes of one thread each (1: in this
+    process).
 
     ``on_done(info)`` is called in this process after each finished shard (progress bars).
     Returns the shard infos in completion order.
@@ -191,7 +194,8 @@ def run_shards(shared_data: str | Path, output: str | Path, config: BuildConfig,
     jobs = [(str(shared_data), str(output), config_document(config), spec) for spec in specs]
     infos = []
     if workers <= 1:
-        init_worker()
+        # In this process the caller's thread settings stay as they are (results do not
+        # depend on them: tested byte for byte against the multi-process build).
         for job in jobs:
             infos.append(process_shard(job))
             if on_done:
@@ -200,7 +204,18 @@ def run_shards(shared_data: str | Path, output: str | Path, config: BuildConfig,
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=init_worker) as pool:
+    # One thread per worker: spawned children read these at start; ours are put back.
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in _THREAD_VARIABLES})
+    try:
+        pool = context.Pool(workers, initializer=init_worker)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    with pool:
         for info in pool.imap_unordered(process_shard, jobs):
             infos.append(info)
             if on_done:
