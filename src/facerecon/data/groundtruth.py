@@ -7,8 +7,9 @@ The chain (issue 4, item 4):
    with the jaw as a silhouette, or the teacher's 3D points), giving the 9,409 face-region
    vertices in image coordinates (x right, y down, z in pixels, larger z nearer).
 2. :func:`crop_for_face`: the pipeline's own crop recipe,
-   :func:`facerecon.crop.crop_from_landmarks` (the landmark box, scale 1.6 about its centre,
-   = ``crop_from_box`` with ``BOX_CROP_PARAMS["landmarks"]``), applied to the **fitted
+   :func:`facerecon.crop.crop_from_landmarks` (``LANDMARK_CROP_PARAMS[68]``: now side 1.7
+   landmark boxes about a centre moved up 0.12 box sides, the same as ``crop_from_box``
+   with ``BOX_CROP_PARAMS["landmarks"]``), applied to the **fitted
    face's** 68 landmark vertices. Real and synthetic samples thus share one rule, and the
    rule is the one a second inference pass applies to the network's own landmarks.
 3. :func:`make_sample`: the photo warped into the S x S crop and the region vertices mapped

@@ -2,8 +2,8 @@
 is turned to new head poses and re-rendered, each view with its exact position map.
 
 The scene (:func:`build_scene`) lives in a "scene crop" of the photo: ``SCENE_SCALE`` times
-the landmark box, ``SCENE_SIZE`` pixels, so the crops of turned views (1.6 landmark boxes)
-stay inside it. It has two surfaces:
+the landmark box, ``SCENE_SIZE`` pixels, so the crops of turned views (1.7 landmark boxes,
+:mod:`facerecon.crop`) stay inside it. It has two surfaces:
 
 - the **face**: the dense grid mesh of the ``texture_topology`` position map (UV pixels as
   vertices, :attr:`UVTopology.triangles`), coloured by the photo's UV texture. Texels the
@@ -44,8 +44,8 @@ from facerecon.posmap import encode
 from facerecon.render import Raster, rasterize, vertex_normals, vertex_visibility
 from facerecon.topology import UVTopology
 
-SCENE_SCALE = 2.6  # scene crop side / landmark-box side (the view crops use 1.6)
-SCENE_SIZE = 416  # scene crop pixels: 160 per landmark-box side, as a 256 crop at 1.6
+SCENE_SCALE = 2.6  # scene crop side / landmark-box side (the view crops use 1.7)
+SCENE_SIZE = 416  # scene crop pixels: 160 per landmark-box side (a 256 crop at 1.7: 151)
 GRID = 48  # background mesh nodes per side
 SMOOTHING = 1.5  # Gaussian sigma (grid nodes) of the background depth
 FACE_GAP = 0.02  # background pushed behind the face by this fraction of the box side
