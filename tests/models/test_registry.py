@@ -104,3 +104,9 @@ def test_shipped_weights_load_strictly(name):
     if path is None:
         pytest.skip(f"no weights shipped for {name}")
     create_model(name, weights=path)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_sides_not_divisible_by_32_are_rejected(name):
+    with pytest.raises(InvalidInputError, match="divisible by 32"):
+        create_model(name)(torch.zeros(1, 3, 100, 100))

@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from facerecon.errors import InvalidInputError
+
 # MobileNetV2 stages: (expansion t, channels c, repeats n, first stride s).
 STAGES: tuple[tuple[int, int, int, int], ...] = (
     (1, 16, 1, 1), (4, 24, 2, 2), (4, 32, 2, 2), (4, 64, 2, 2), (6, 96, 2, 1),
@@ -80,7 +82,7 @@ class MobilePosmapNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] % 32 or x.shape[-2] % 32:
-            raise ValueError(f"MobilePosmapNet needs sides divisible by 32, got {tuple(x.shape)}")
+            raise InvalidInputError(f"MobilePosmapNet needs sides divisible by 32, got {tuple(x.shape)}")
         features = []
         out = self.stem(x)
         for stage in self.encoder:
