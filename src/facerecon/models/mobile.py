@@ -82,7 +82,8 @@ class MobilePosmapNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] % 32 or x.shape[-2] % 32:
-            raise InvalidInputError(f"MobilePosmapNet needs sides divisible by 32, got {tuple(x.shape)}")
+            shape = tuple(x.shape)
+            raise InvalidInputError(f"MobilePosmapNet needs sides divisible by 32, got {shape}")
         features = []
         out = self.stem(x)
         for stage in self.encoder:
