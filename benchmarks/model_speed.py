@@ -152,6 +152,28 @@ def measure(name: str, repeats: int, train_steps: int) -> dict:
     return json.loads(json.dumps(row), parse_float=lambda text: round(float(text), 2))
 
 
+def markdown_table(report: dict) -> str:
+    """The docs/models.md table of a report."""
+    lines = [
+        "| model | params | b1 fp32 ms | b1 fp32 folded+CL ms | b1 bf16 folded+CL ms "
+        "| b1 CPU ms, 1 thread, fp32 / bf16 | b16 img/s fp32 / bf16 | train img/s (b32 bf16) "
+        "| bf16 error px mean / max |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in report["models"].items():
+        ms, cpu = row["batch1_ms"], row["batch1_cpu_ms_one_thread"]
+        b16, err = row["batch16_images_per_s"], row["bf16_minus_fp32_output"]
+        lines.append(
+            f"| `{name}` | {row['params']:,} | {ms['fp32_registered']} "
+            f"| {ms['fp32_folded_channels_last']} | {ms['bf16_folded_channels_last']} "
+            f"| {cpu['fp32_folded_channels_last']} / {cpu['bf16_folded_channels_last']} "
+            f"| {b16['fp32_folded_channels_last']} / {b16['bf16_folded_channels_last']} "
+            f"| {row['train_images_per_s_bf16_channels_last_batch32']} "
+            f"| {err['mean_px']} / {err['max_px']} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="*", default=list_models())
@@ -159,7 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-steps", type=int, default=5, help="timed Adam steps (median)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--table", action="store_true", help="print the Markdown table of --output and stop"
+    )
     args = parser.parse_args(argv)
+    if args.table:
+        sys.stdout.write(markdown_table(json.loads(args.output.read_text())) + "\n")
+        return 0
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
     results = {name: measure(name, args.repeats, args.train_steps) for name in args.models}

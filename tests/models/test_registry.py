@@ -48,11 +48,11 @@ def test_forward_backward_shapes_range_and_finite_grads(named_model):
     name, model = named_model
     config = get_config(name)
     size = config.input_size
-    inputs = torch.randn(2, 3, size, size)
+    inputs = torch.randn(1, 3, size, size)
     model.train()
     try:
         out = model(inputs)
-        assert out.shape == (2, 3, config.output_size, config.output_size)
+        assert out.shape == (1, 3, config.output_size, config.output_size)
         assert out.dtype == torch.float32
         assert torch.isfinite(out).all()
         assert out.min() >= 0 and out.max() <= config.output_scale
@@ -104,3 +104,9 @@ def test_shipped_weights_load_strictly(name):
     if path is None:
         pytest.skip(f"no weights shipped for {name}")
     create_model(name, weights=path)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_sides_not_divisible_by_32_are_rejected(name):
+    with pytest.raises(InvalidInputError, match="divisible by 32"):
+        create_model(name)(torch.zeros(1, 3, 100, 100))

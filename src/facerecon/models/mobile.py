@@ -3,9 +3,9 @@
 Encoder: MobileNetV2's feature stack (Sandler et al., 2018) up to its 320-channel stage,
 without the final 1280-channel 1x1 conv: a 3x3 stride-2 stem and inverted residual blocks
 (1x1 expand, 3x3 depthwise, linear 1x1 project), overall stride 32. To meet the 5 ms budget
-at batch 1 on two cores, the three early stages expand 4x instead of 6x and the 32- and
-64-channel stages repeat twice instead of three and four times (the full stack took 7.7 ms
-of CPU on one thread at 128 px, this one 5.0 ms; docs/models.md).
+at batch 1 on two cores, the 24-, 32- and 64-channel stages expand 4x instead of 6x and the
+32-, 64-, 96- and 160-channel stages repeat twice instead of 3, 4, 3 and 3 times (the full
+stack took 7.7 ms of CPU on one thread at 128 px, this one 5.0 ms; docs/models.md).
 
 Decoder: four 4x4 stride-2 transposed convs (BN + ReLU) back to stride 2, each followed by
 adding the encoder feature of the same size and channel count (a U-Net skip at no parameter
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+from facerecon.errors import InvalidInputError
 
 # MobileNetV2 stages: (expansion t, channels c, repeats n, first stride s).
 STAGES: tuple[tuple[int, int, int, int], ...] = (
@@ -80,7 +82,8 @@ class MobilePosmapNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] % 32 or x.shape[-2] % 32:
-            raise ValueError(f"MobilePosmapNet needs sides divisible by 32, got {tuple(x.shape)}")
+            shape = tuple(x.shape)
+            raise InvalidInputError(f"MobilePosmapNet needs sides divisible by 32, got {shape}")
         features = []
         out = self.stem(x)
         for stage in self.encoder:

@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from facerecon.errors import InvalidInputError
+
 # Decoder (channels, stride) of the seventeen 4x4 transposed convs, as in the original.
 DECODER_LAYERS: tuple[tuple[int, int], ...] = (
     (512, 1), (256, 2), (256, 1), (256, 1), (128, 2), (128, 1), (128, 1),
@@ -39,7 +41,7 @@ class SameConv4(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int):
         super().__init__()
         if stride not in (1, 2):
-            raise ValueError("stride must be 1 or 2")
+            raise InvalidInputError("stride must be 1 or 2")
         self.stride = stride
         self.conv = nn.Conv2d(in_channels, out_channels, 4, stride, padding=stride - 1, bias=False)
 
@@ -55,7 +57,7 @@ class SameConvTranspose4(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int):
         super().__init__()
         if stride not in (1, 2):
-            raise ValueError("stride must be 1 or 2")
+            raise InvalidInputError("stride must be 1 or 2")
         self.stride = stride
         self.conv = nn.ConvTranspose2d(in_channels, out_channels, 4, stride, padding=1, bias=False)
 
@@ -122,6 +124,6 @@ class ResFCN256(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] % 32 or x.shape[-2] % 32:
-            raise ValueError(f"ResFCN256 needs sides divisible by 32, got {tuple(x.shape)}")
+            raise InvalidInputError(f"ResFCN256 needs sides divisible by 32, got {tuple(x.shape)}")
         logits = self.head(self.decoder(self.encoder(self.stem(x))))
         return torch.sigmoid(logits.float()) * self.output_scale
