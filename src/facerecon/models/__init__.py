@@ -1,0 +1,34 @@
+"""Position-map networks: a registry of factories with configs, weights I/O, inference.
+
+Every network takes (B, 3, S, S) float32 crops normalised as its :class:`ModelConfig` says
+and returns (B, 3, R, R) position maps: x, y, z in pixels of the input crop (x right, y down,
+larger z nearer the camera). See docs/models.md.
+"""
+
+from facerecon.models.config import ModelConfig
+from facerecon.models.inference import fold_batchnorm, prepare_for_inference
+from facerecon.models.predict import predict_posmaps
+from facerecon.models.registry import (
+    WEIGHTS_DIR,
+    create_model,
+    get_config,
+    list_models,
+    register_model,
+    shipped_weights,
+)
+from facerecon.models.weights_io import load_weights, save_weights
+
+__all__ = [
+    "WEIGHTS_DIR",
+    "ModelConfig",
+    "create_model",
+    "fold_batchnorm",
+    "get_config",
+    "list_models",
+    "load_weights",
+    "predict_posmaps",
+    "prepare_for_inference",
+    "register_model",
+    "save_weights",
+    "shipped_weights",
+]

@@ -1,0 +1,62 @@
+"""Run a position-map network on RGB crops: uint8 in, float32 position maps out."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from facerecon.errors import InvalidInputError
+from facerecon.models.config import ModelConfig
+
+
+def predict_posmaps(
+    model: nn.Module,
+    config: ModelConfig,
+    crops: np.ndarray,
+    *,
+    batch_size: int = 16,
+    bf16: bool = False,
+    channels_last: bool = True,
+) -> np.ndarray:
+    """Position maps for a stack of crops.
+
+    Args:
+        model: a network from :func:`facerecon.models.create_model` (or its
+            :func:`facerecon.models.prepare_for_inference` copy, which is faster); it is run
+            as it is, so put it in eval mode.
+        config: the model's config; gives the crop size and the normalisation.
+        crops: (B, S, S, 3) ``uint8`` RGB, S = ``config.input_size``; not modified.
+        batch_size: crops per forward pass.
+        bf16: run under bfloat16 autocast. Off by default: on random-init networks it moved
+            outputs by a fraction of a pixel for no speed gain at batch 1 (see docs/models.md).
+        channels_last: feed channels-last tensors (matches a channels-last model).
+
+    Returns:
+        (B, R, R, 3) float32 position maps, R = ``config.output_size``: x, y, z in pixels of
+        the input crop (x right, y down, larger z nearer), each in ``[0, config.output_scale]``.
+
+    Raises:
+        InvalidInputError: crops of the wrong dtype or shape, or ``batch_size < 1``.
+    """
+    if batch_size < 1:
+        raise InvalidInputError(f"batch_size must be >= 1, got {batch_size}")
+    crops = np.asarray(crops)
+    size = config.output_size
+    if crops.ndim == 4 and crops.shape[0] == 0:
+        config.normalize(np.zeros((1, *crops.shape[1:]), dtype=crops.dtype))  # validates
+        return np.zeros((0, size, size, 3), dtype=np.float32)
+    device = next(model.parameters()).device
+    chunks = []
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        for start in range(0, len(crops), batch_size):
+            inputs = config.normalize(crops[start : start + batch_size]).to(device)
+            if channels_last:
+                inputs = inputs.contiguous(memory_format=torch.channels_last)
+            chunks.append(model(inputs).float().permute(0, 2, 3, 1).cpu())
+    posmaps = torch.cat(chunks).numpy()
+    if posmaps.shape[1:] != (size, size, 3):
+        raise InvalidInputError(
+            f"model returned maps of shape {posmaps.shape[1:]}, config says ({size}, {size}, 3)"
+        )
+    return np.ascontiguousarray(posmaps, dtype=np.float32)
