@@ -1,4 +1,5 @@
-"""``facerecon data ...``: dataset tools. ``data label`` runs the 3DDFA_V2 teacher.
+"""``facerecon data ...``: dataset tools. ``data label`` runs the 3DDFA_V2 teacher;
+``data build`` and ``data profile`` are in :mod:`facerecon.cli.data_build`.
 
 ``facerecon data label INPUT... -o labels.json --teacher DIR --boxes-from SOURCE`` labels
 every image (files, or folders searched recursively) with 68 3D landmarks in image pixels.
@@ -47,6 +48,9 @@ def register(subparsers) -> None:
     )
     label.add_argument("--batch-size", type=int, default=32)
     label.set_defaults(func=run_label)
+    from facerecon.cli import data_build
+
+    data_build.register(data_sub)
 
 
 def _collect_images(inputs: list[Path]) -> list[Path]:

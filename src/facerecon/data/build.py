@@ -1,0 +1,255 @@
+"""``facerecon data build``: the whole training-data chain over the shared sources, in shards.
+
+Sources (``shared_data`` laid out as shared/data, README there):
+
+- ``300w/helen-train`` and ``300w/afw``: human 68-point 2D annotations (``.pts``), fitted
+  with the jaw as a silhouette.
+- ``utkface``: no annotations; the 3DDFA_V2 teacher labels each photo in two passes (ROI =
+  the whole image, then the ``landmarks`` ROI rule around the first pass) and the fit uses
+  the teacher's 3D points.
+
+AFLW2000-3D is never read here (it is the test set).
+
+Per photo (:mod:`.groundtruth`, :mod:`.profile`): fit, drop if the residual is too high, the
+real crop and its position map, then ``rotations`` synthetic views at new head poses. All
+views of a photo go to the photo's split. Splits are identity-disjoint and fixed (not seeded):
+a 300-W photo's key is its photo id (the file stem without the ``_<face>`` suffix, so faces
+of one photo stay together); a UTKFace photo's key is its file name (UTKFace holds mostly one
+photo per person). ``val`` if sha1(source group + key) falls below the split's fraction.
+
+Shards: photos of one split are ordered by id, shuffled with the seed, and cut into groups of
+``photos_per_shard``; shard ``<split>-<index>.npz`` holds all samples of its group
+(:mod:`.shards`). A shard is the unit of work, resume and determinism: a finished shard file
+is skipped on a rerun, a shard is written atomically, and its bytes depend only on the
+config (per-photo random numbers come from (seed, photo id), never from the worker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from facerecon.errors import DataNotFoundError, InvalidInputError
+
+SOURCES_300W = ("300w/helen-train", "300w/afw")
+SOURCE_UTKFACE = "utkface"
+#: Yaw histogram bin edges (degrees): 15-degree bins centred on the view targets -90..90.
+YAW_BINS = tuple(float(edge) for edge in np.arange(-97.5, 97.6, 15.0))
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything a build's bytes depend on (stored in the output's ``config.json``)."""
+
+    rotations: int = 4
+    yaw_step: float = 15.0
+    max_turn: float = 90.0
+    crop_size: int = 256
+    posmap_resolution: int = 128
+    texture_resolution: int = 256
+    photos_per_shard: int = 100
+    seed: int = 0
+    limit: int | None = None
+    val_fraction_300w: float = 0.1
+    val_fraction_utkface: float = 0.05
+    max_residual_nme: float = 0.04
+    sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
+
+    def check(self) -> None:
+        if self.rotations < 0 or self.photos_per_shard < 1 or self.crop_size < 16:
+            raise InvalidInputError("rotations >= 0, photos_per_shard >= 1, crop_size >= 16")
+        if self.posmap_resolution not in (128, 256) or self.texture_resolution not in (128, 256):
+            raise InvalidInputError("posmap and texture resolutions must be 128 or 256")
+        unknown = set(self.sources) - {*SOURCES_300W, SOURCE_UTKFACE}
+        if unknown:
+            raise InvalidInputError(f"unknown sources {sorted(unknown)}")
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """One photo to process: ``path`` relative to the shared data folder."""
+
+    source: str
+    path: str
+    image_id: str
+    split_key: str
+    split: str
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    name: str
+    records: tuple[PhotoRecord, ...] = field(default_factory=tuple)
+
+
+def _unit_hash(text: str) -> float:
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:12], 16) / float(1 << 48)
+
+
+def split_of(group: str, key: str, fraction: float) -> str:
+    """"val" when sha1(group:key) as a number in [0, 1) is below ``fraction``, else "train"."""
+    return "val" if _unit_hash(f"{group}:{key}") < fraction else "train"
+
+
+def list_photos(shared_data: str | Path, config: BuildConfig) -> list[PhotoRecord]:
+    """All photos of the configured sources, sorted by id; a seeded subset with ``limit``."""
+    root = Path(shared_data)
+    records: list[PhotoRecord] = []
+    for source in config.sources:
+        folder = root / source
+        if not folder.is_dir():
+            raise DataNotFoundError(f"no source folder {folder}")
+        if source == SOURCE_UTKFACE:
+            for path in sorted(folder.glob("*.jpg")):
+                records.append(PhotoRecord(source, f"{source}/{path.name}", f"{source}/{path.name}",
+                                           path.name, split_of("utkface", path.name,
+                                                               config.val_fraction_utkface)))
+        else:
+            for pts in sorted(folder.glob("*.pts")):
+                photo_id = pts.stem.rsplit("_", 1)[0]
+                records.append(PhotoRecord(source, f"{source}/{pts.stem}.jpg",
+                                           f"{source}/{pts.stem}", photo_id,
+                                           split_of("300w", photo_id, config.val_fraction_300w)))
+    records.sort(key=lambda record: record.image_id)
+    if config.limit is not None:
+        rng = np.random.default_rng(config.seed)
+        chosen = np.sort(rng.permutation(len(records))[: config.limit])
+        records = [records[i] for i in chosen]
+    return records
+
+
+def plan_shards(records: list[PhotoRecord], config: BuildConfig) -> list[ShardSpec]:
+    """Cut each split's photos (shuffled with the seed) into shards."""
+    specs = []
+    for split in ("train", "val"):
+        members = sorted((r for r in records if r.split == split), key=lambda r: r.image_id)
+        order = np.random.default_rng([config.seed, 1 if split == "val" else 0]).permutation(
+            len(members))
+        members = [members[i] for i in order]
+        for index, start in enumerate(range(0, len(members), config.photos_per_shard)):
+            chunk = tuple(members[start:start + config.photos_per_shard])
+            specs.append(ShardSpec(f"{split}-{index:05d}", chunk))
+    return specs
+
+
+def photo_rng(seed: int, image_id: str) -> np.random.Generator:
+    """The random numbers of one photo: a function of (seed, image id) only."""
+    return np.random.default_rng([seed, int(hashlib.sha1(image_id.encode()).hexdigest()[:15], 16)])
+
+
+def config_document(config: BuildConfig) -> dict:
+    document = asdict(config)
+    document["sources"] = list(config.sources)
+    return document
+
+
+def prepare_output(output: str | Path, config: BuildConfig) -> None:
+    """Create the output folder with its ``config.json``; a rerun must use the same config.
+
+    Raises:
+        InvalidInputError: the folder holds a build made with another config.
+    """
+    from facerecon.atomic import write_text
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / "config.json"
+    document = config_document(config)
+    if path.is_file():
+        existing = json.loads(path.read_text(encoding="utf-8"))
+        if existing != document:
+            raise InvalidInputError(
+                f"{output} holds a build with another config ({existing}); use a new folder")
+        return
+    write_text(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+
+
+def pending_shards(output: str | Path, specs: list[ShardSpec]) -> list[ShardSpec]:
+    """The shards whose file does not exist yet (a finished shard is never rewritten)."""
+    from facerecon.data.shards import SHARD_SUFFIX
+
+    return [spec for spec in specs if not (Path(output) / f"{spec.name}{SHARD_SUFFIX}").is_file()]
+
+
+def run_shards(shared_data: str | Path, output: str | Path, config: BuildConfig,
+               specs: list[ShardSpec], workers: int, on_done=None) -> list[dict]:
+    """Process ``specs`` with ``workers`` processes (1: in this process).
+
+    ``on_done(info)`` is called in this process after each finished shard (progress bars).
+    Returns the shard infos in completion order.
+    """
+    from facerecon.data.build_worker import init_worker, process_shard
+
+    jobs = [(str(shared_data), str(output), config_document(config), spec) for spec in specs]
+    infos = []
+    if workers <= 1:
+        init_worker()
+        for job in jobs:
+            infos.append(process_shard(job))
+            if on_done:
+                on_done(infos[-1])
+        return infos
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=init_worker) as pool:
+        for info in pool.imap_unordered(process_shard, jobs):
+            infos.append(info)
+            if on_done:
+                on_done(info)
+    return infos
+
+
+def summarise(output: str | Path, config: BuildConfig) -> dict:
+    """Counts, yaw histograms, drops and residuals over every shard in ``output``."""
+    from facerecon.data.shards import list_shards, read_shard_info, read_shard_meta
+
+    counts: dict[str, dict[str, int]] = {}
+    yaws = {"real": [], "synthetic": []}
+    dropped: dict[str, int] = {}
+    residuals: list[float] = []
+    photos = 0
+    size = 0
+    shards = list_shards(output)
+    for path in shards:
+        info = read_shard_info(path)
+        photos += info["photos"]
+        size += path.stat().st_size
+        residuals += info["residual_nme"]
+        for reason, number in info["dropped"].items():
+            dropped[reason] = dropped.get(reason, 0) + number
+        for meta in read_shard_meta(path):
+            kind = "synthetic" if meta["synthetic"] else "real"
+            key = f"{meta['split']}/{meta['source']}/{kind}"
+            counts.setdefault(meta["split"], {})
+            counts[meta["split"]][key] = counts[meta["split"]].get(key, 0) + 1
+            yaws[kind].append(meta["yaw"])
+    edges = np.array(YAW_BINS, dtype=np.float64)
+    histogram = {kind: np.histogram(values, bins=edges)[0].tolist()
+                 for kind, values in yaws.items()}
+    total = sum(len(values) for values in yaws.values())
+    quantiles = (np.percentile(residuals, [50, 90, 99]).round(5).tolist() if residuals
+                 else [])
+    return {"shards": len(shards), "samples": total, "photos": photos,
+            "photos_dropped": dropped, "counts": counts,
+            "yaw_histogram": {"edges_deg": list(YAW_BINS), **histogram},
+            "abs_yaw_bins": _abs_yaw_bins(yaws),
+            "residual_nme_p50_p90_p99": quantiles, "bytes": size,
+            "config": config_document(config)}
+
+
+def _abs_yaw_bins(yaws: dict) -> dict:
+    values = np.abs(np.concatenate([np.asarray(v, dtype=np.float64) for v in yaws.values()]))
+    return {"[0,30]": int((values <= 30).sum()),
+            "(30,60]": int(((values > 30) & (values <= 60)).sum()),
+            "(60,90]": int((values > 60).sum())}
+
+
+def load_average() -> list[float]:
+    """The machine's 1/5/15-minute load averages (for the timing notes)."""
+    return [round(value, 2) for value in os.getloadavg()]

@@ -1,0 +1,165 @@
+"""One worker process of :mod:`facerecon.data.build`: turns a shard's photos into samples.
+
+The worker keeps the ICT model, the fitter, the topologies and (when a shard has UTKFace
+photos) the teacher in process globals, loaded once by :func:`init_worker` / on first use.
+Each worker uses one thread (numba, OpenCV, torch, BLAS via the environment the parent sets
+before spawning), so ``--workers`` is the number of cores used.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from facerecon.errors import FaceReconError
+
+_STATE: dict = {}
+
+
+def init_worker() -> None:
+    """Single-threaded libraries in this process (the build parallelises over processes)."""
+    import cv2
+    import numba
+
+    cv2.setNumThreads(1)
+    numba.set_num_threads(1)
+
+
+def _models(shared_data: Path, config: dict) -> dict:
+    key = (str(shared_data), config["posmap_resolution"], config["texture_resolution"])
+    if _STATE.get("key") != key:
+        from facerecon.morphable.fit import IctFitter
+        from facerecon.morphable.ict import load_ict
+        from facerecon.topology import load_topology
+
+        model = load_ict(shared_data / "ict-facekit" / "FaceXModel")
+        _STATE.clear()
+        _STATE.update(key=key, model=model, fitter=IctFitter(model),
+                      topology=load_topology(config["posmap_resolution"]),
+                      texture_topology=load_topology(config["texture_resolution"]))
+    return _STATE
+
+
+def _teacher(shared_data: Path):
+    if "teacher" not in _STATE:
+        import torch
+
+        from facerecon.data.teacher import Teacher
+
+        torch.set_num_threads(1)
+        _STATE["teacher"] = Teacher.from_folder(shared_data / "teacher-3ddfa")
+    return _STATE["teacher"]
+
+
+def teacher_landmarks(teacher, images: list[np.ndarray]) -> np.ndarray:
+    """(B, 68, 3) teacher landmarks of aligned face photos: ROI = the whole image, then a
+    second pass with the ``landmarks`` ROI rule around the first pass (3DDFA_V2's re-crop)."""
+    from facerecon.data.teacher import landmark_box, roi_from_box
+
+    if not images:
+        return np.zeros((0, 68, 3), np.float32)
+    whole = []
+    for image in images:
+        height, width = image.shape[:2]
+        side = float(max(height, width))
+        cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+        whole.append([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+    first = teacher.predict_batch(images, np.array(whole, np.float32))
+    rois = np.stack([roi_from_box(landmark_box(points), "landmarks") for points in first])
+    return teacher.predict_batch(images, rois)
+
+
+def _sample_dict(sample, meta: dict, annotation: np.ndarray) -> dict:
+    from facerecon.data.shards import encode_jpeg
+
+    return {"jpeg": encode_jpeg(sample.image), "posmap": sample.posmap,
+            "landmarks": sample.landmarks, "visible": sample.visible,
+            "annotation": annotation, "meta": meta}
+
+
+def _photo_samples(record, image, landmarks, labels: str, config: dict, state: dict,
+                   residuals: list) -> list[dict]:
+    from facerecon.data.build import photo_rng
+    from facerecon.data.groundtruth import crop_for_face, fit_photo, make_sample
+    from facerecon.data.profile import build_scene, render_view, view_targets
+
+    size = config["crop_size"]
+    photo = fit_photo(image, landmarks, state["fitter"], state["model"])
+    residuals.append(round(float(photo.fit.residual_nme), 5))
+    if not photo.fit.residual_nme <= config["max_residual_nme"]:
+        return []
+    pose = photo.fit.pose
+    base = {"source": record.source, "image_id": record.image_id,
+            "split_key": record.split_key, "split": record.split, "labels": labels,
+            "fit_residual_nme": round(float(photo.fit.residual_nme), 5),
+            "fit_residual_px": round(float(photo.fit.residual_px), 3),
+            "source_yaw": round(pose.yaw, 2), "source_pitch": round(pose.pitch, 2),
+            "source_roll": round(pose.roll, 2)}
+    real = make_sample(photo, state["topology"], size)
+    crop = crop_for_face(photo.vertices, state["topology"], size)
+    annotation = crop.to_crop(photo.annotation).astype(np.float32)
+    samples = [_sample_dict(real, {**base, "synthetic": False, "view": 0,
+                                   "yaw": round(real.yaw, 2), "pitch": round(real.pitch, 2),
+                                   "roll": round(real.roll, 2),
+                                   "crop_matrix": np.round(crop.matrix, 6).tolist()},
+                            annotation)]
+    targets = view_targets(photo_rng(config["seed"], record.image_id), pose.yaw, pose.pitch,
+                           config["rotations"], config["yaw_step"], config["max_turn"])
+    if targets:
+        scene = build_scene(photo, state["texture_topology"])
+        nothing = np.full((68, 3), np.nan, np.float32)
+        for view, (yaw, pitch) in enumerate(targets, start=1):
+            rendered = render_view(scene, yaw, pitch, state["topology"], size)
+            samples.append(_sample_dict(rendered, {**base, "synthetic": True, "view": view,
+                                                   "yaw": round(rendered.yaw, 2),
+                                                   "pitch": round(rendered.pitch, 2),
+                                                   "roll": round(rendered.roll, 2),
+                                                   "crop_matrix": None}, nothing))
+    return samples
+
+
+def process_shard(job) -> dict:
+    """Build one shard and write it; returns its ``shard_info`` plus ``seconds`` taken.
+
+    ``residual_nme`` lists every fitted photo's residual, dropped ones included."""
+    from facerecon.data.images import read_image_rgb
+    from facerecon.data.pts import read_pts
+    from facerecon.data.shards import SHARD_SUFFIX, write_shard
+
+    shared_data, output, config, spec = job
+    shared_data = Path(shared_data)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    state = _models(shared_data, config)
+    images = [read_image_rgb(shared_data / record.path) for record in spec.records]
+    utk = [i for i, record in enumerate(spec.records) if record.source == "utkface"]
+    labels: dict[int, np.ndarray] = {}
+    if utk:
+        points = teacher_landmarks(_teacher(shared_data), [images[i] for i in utk])
+        labels.update(zip(utk, points, strict=True))
+    samples: list[dict] = []
+    dropped: dict[str, int] = {}
+    residuals: list[float] = []
+    for index, record in enumerate(spec.records):
+        if index in labels:
+            landmarks, kind = labels[index], "teacher3d"
+        else:
+            landmarks = read_pts(shared_data / record.path.replace(".jpg", ".pts"))
+            kind = "human2d"
+        try:
+            made = _photo_samples(record, images[index], landmarks, kind, config, state,
+                                  residuals)
+        except FaceReconError as error:
+            reason = type(error).__name__
+            dropped[reason] = dropped.get(reason, 0) + 1
+            continue
+        if not made:
+            dropped["residual"] = dropped.get("residual", 0) + 1
+        samples.extend(made)
+    # No timing in the file: its bytes must depend on the config only.
+    info = {"name": spec.name, "photos": len(spec.records), "samples": len(samples),
+            "dropped": dropped, "residual_nme": residuals}
+    write_shard(Path(output) / f"{spec.name}{SHARD_SUFFIX}", samples, info)
+    return {**info, "seconds": round(time.perf_counter() - start, 2),
+            "cpu_seconds": round(time.process_time() - cpu_start, 2)}
