@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES: list[str] = [
     "facerecon.cli.assets",
     "facerecon.cli.data",
     "facerecon.cli.reconstruct",
+    "facerecon.cli.train",
 ]
 
 
