@@ -120,10 +120,16 @@ class TrainConfig:
 
 
 def _coerce(value, annotation, key: str):
-    """``value`` as the field type, or an error naming ``key``; ints pass as floats."""
+    """``value`` as the field type, or an error naming ``key``; ints and "5e-4" pass as floats."""
     kind = typing.get_origin(annotation) or annotation
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if kind is float and isinstance(value, str):
+        # YAML 1.1 reads "5e-4" (no dot) as a string; take it as the number it means.
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if kind in (int, float, str, bool) and type(value) is not kind:
         raise InvalidInputError(f"{key}: expected {kind.__name__}, got {value!r}")
     return value

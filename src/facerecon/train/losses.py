@@ -52,7 +52,7 @@ def weighted_posmap_loss(pred: torch.Tensor, target: torch.Tensor, weights: torc
 
 def loss_weights(weight_mask, device: torch.device | str = "cpu") -> torch.Tensor:
     """(R, R) float32 tensor of a topology's ``weight_mask`` (the loss normalises it)."""
-    weights = torch.as_tensor(weight_mask, dtype=torch.float32, device=device)
+    weights = torch.tensor(weight_mask, dtype=torch.float32, device=device)
     if weights.ndim != 2 or bool((weights < 0).any()):
         raise InvalidInputError("weight_mask must be a non-negative (R, R) array")
     return weights
