@@ -35,8 +35,10 @@ from facerecon.train.resample import resample_posmap
 _MEMBERS = ("images", "image_offsets", "posmaps", "landmarks", "annotation")
 
 
-def _memmap_member(path: Path, archive: zipfile.ZipFile, name: str) -> np.ndarray:
-    """Read-only memory map of the uncompressed member ``name.npy`` (a copy if compressed)."""
+def _member_view(path: Path, raw: np.ndarray, archive: zipfile.ZipFile,
+                 name: str) -> np.ndarray:
+    """The uncompressed member ``name.npy`` as a view into ``raw`` (the whole file mapped);
+    a loaded copy if the member is compressed."""
     info = archive.getinfo(f"{name}.npy")
     if info.compress_type != zipfile.ZIP_STORED:
         with archive.open(info) as member:
@@ -56,10 +58,8 @@ def _memmap_member(path: Path, archive: zipfile.ZipFile, name: str) -> np.ndarra
         offset = handle.tell()
     if fortran:
         raise InvalidInputError(f"{path}: member {name} is Fortran-ordered")
-    if int(np.prod(shape)) == 0:
-        return np.zeros(shape, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
-
+    count = int(np.prod(shape))
+    return raw[offset:offset + count * dtype.itemsize].view(dtype).reshape(shape)
 
 def _is_300w_real(meta: dict) -> bool:
     return str(meta.get("source", "")).startswith("300w") and not meta.get("synthetic", True)
@@ -123,8 +123,10 @@ class ShardDataset(Dataset):
     def _arrays(self, shard_id: int) -> dict[str, np.ndarray]:
         if shard_id not in self._open:
             path = self.shards[shard_id]
+            # One read-only map per shard file (one descriptor), members are views into it.
+            raw = np.memmap(path, dtype=np.uint8, mode="r")
             with zipfile.ZipFile(path) as archive:
-                self._open[shard_id] = {name: _memmap_member(path, archive, name)
+                self._open[shard_id] = {name: _member_view(path, raw, archive, name)
                                         for name in _MEMBERS}
         return self._open[shard_id]
 
