@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from facerecon.errors import InvalidInputError
-from facerecon.models import create_model, get_config, list_models, save_weights, shipped_weights
+from facerecon.models import (
+    create_model,
+    get_config,
+    list_models,
+    registry,
+    save_weights,
+    shipped_weights,
+)
 
 MODEL_NAMES = list_models()
 
@@ -82,7 +89,18 @@ def test_weights_round_trip_gives_identical_outputs(named_model, tmp_path):
     )
 
 
-def test_no_weights_are_shipped_yet():
-    # None means "not shipped"; flip this test when the first trained model lands.
-    for name in MODEL_NAMES:
-        assert shipped_weights(name) is None
+def test_shipped_weights_lookup(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    assert shipped_weights("mobile_posmap128") is None  # None only means "not shipped"
+    path = save_weights(create_model("mobile_posmap128"), tmp_path / "mobile_posmap128.safetensors")
+    assert shipped_weights("mobile_posmap128") == path
+    assert shipped_weights("mobile_posmap256") is None
+    create_model("mobile_posmap128", weights=shipped_weights("mobile_posmap128"))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_shipped_weights_load_strictly(name):
+    path = shipped_weights(name)
+    if path is None:
+        pytest.skip(f"no weights shipped for {name}")
+    create_model(name, weights=path)

@@ -1,13 +1,17 @@
 """Compact position-map network for the CPU: MobileNetV2 encoder, transposed-conv decoder.
 
-Encoder: the MobileNetV2 feature stack (Sandler et al., 2018) up to its 320-channel stage,
-without the final 1x1 1280-channel conv: a 3x3 stride-2 stem and inverted residual blocks
-(1x1 expand, 3x3 depthwise, linear 1x1 project), overall stride 32. Decoder: five 4x4
-stride-2 transposed convs (BN + ReLU) back to the input size; after each of the first four
-the encoder feature of the same size and channel count is added (a U-Net skip at no
-parameter cost), which keeps the fine alignment a plain bottleneck would blur. A 3x3 conv
-makes the three x, y, z channels and ``sigmoid * output_scale`` gives crop pixels, as
-in :mod:`facerecon.models.resfcn`.
+Encoder: MobileNetV2's feature stack (Sandler et al., 2018) up to its 320-channel stage,
+without the final 1280-channel 1x1 conv: a 3x3 stride-2 stem and inverted residual blocks
+(1x1 expand, 3x3 depthwise, linear 1x1 project), overall stride 32. To meet the 5 ms budget
+at batch 1 on two cores, the 24-, 32- and 64-channel stages expand 4x instead of 6x and the
+32-, 64-, 96- and 160-channel stages repeat twice instead of 3, 4, 3 and 3 times (the full
+stack took 7.7 ms of CPU on one thread at 128 px, this one 5.0 ms; docs/models.md).
+
+Decoder: four 4x4 stride-2 transposed convs (BN + ReLU) back to stride 2, each followed by
+adding the encoder feature of the same size and channel count (a U-Net skip at no parameter
+cost, which keeps the fine alignment a plain bottleneck would blur), then a last 4x4 stride-2
+transposed conv to the three x, y, z channels at full size; ``sigmoid * output_scale`` gives
+crop pixels, as in :mod:`facerecon.models.resfcn`.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from torch import nn
 
 # MobileNetV2 stages: (expansion t, channels c, repeats n, first stride s).
 STAGES: tuple[tuple[int, int, int, int], ...] = (
-    (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
-    (6, 160, 3, 2), (6, 320, 1, 1),
+    (1, 16, 1, 1), (4, 24, 2, 2), (4, 32, 2, 2), (4, 64, 2, 2), (6, 96, 2, 1),
+    (6, 160, 2, 2), (6, 320, 1, 1),
 )
 STEM_CHANNELS = 32
 # Decoder output channels at strides 16, 8, 4, 2: those of the encoder stages (the skips).

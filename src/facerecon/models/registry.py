@@ -118,8 +118,8 @@ for _size in (128, 256):
             std=_IMAGENET_STD,
             output_scale=_size * 1.1,
             description=(
-                f"MobileNetV2 encoder + transposed-conv decoder with skips: {_size} in/out, "
-                "CPU-fast"
+                f"MobileNetV2-style encoder + transposed-conv decoder with skips, {_size} in/out, "
+                "1.8M parameters"
             ),
         ),
         lambda config: MobilePosmapNet(output_scale=config.output_scale),
