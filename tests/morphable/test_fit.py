@@ -188,3 +188,26 @@ def test_rejects_bad_values(model, fitter, rng):
         fitter.fit(landmarks, weights=-np.ones(68))
     with pytest.raises(InvalidInputError):
         IctFitter(model, identity_count=0)
+
+
+def test_mirrored_2d_landmarks_are_dropped(model, fitter):
+    """A mirrored 2D annotation fits as well as the real one, but only facing away."""
+    rng = np.random.default_rng(21)
+    _, _, _, truth = random_face(model, rng, yaw=20.0)
+    landmarks = truth[model.landmark_indices, :2]
+    result = fitter.fit(landmarks)
+    assert result.faces_camera and result.is_plausible()
+    mirrored = landmarks * [-1.0, 1.0]
+    flipped = fitter.fit(mirrored)
+    assert np.linalg.det(flipped.pose.rotation) == pytest.approx(1.0)
+    assert not flipped.faces_camera and not flipped.is_plausible()
+    assert not result.is_plausible(max_residual_nme=0.1 * result.residual_nme)
+
+
+def test_garbage_input_is_dropped_or_rejected(fitter):
+    rng = np.random.default_rng(8)
+    for dims in (2, 3):
+        result = fitter.fit(rng.uniform(0, 200, size=(68, dims)))
+        assert not result.is_plausible()
+    with pytest.raises(InvalidInputError):
+        fitter.fit(np.ones((68, 2)))  # all points coincide: no pose

@@ -1,21 +1,23 @@
 """``facerecon data build`` and ``facerecon data profile`` (registered by cli/data.py).
 
 ``facerecon data build --shared-data DIR -o OUTDIR [--workers 2] [--seed 0] [--limit N]
-[--rotations 4] [--posmap-resolution 128] [--crop-size 256]`` runs the whole chain (fit,
-ground truth, large-pose views) over 300-W (helen-train, afw) and UTKFace into shards plus
-``manifest.json``; rerun the same command to resume (finished shards are kept). See
+[--rotations 4] [--posmap-resolution 128] [--crop-size 256] [--sources A,B]`` runs the whole
+chain (fit, ground truth, large-pose views) over 300-W (helen-train, afw) and UTKFace into
+shards plus ``manifest.json``; rerun the same command to resume (finished shards are kept). See
 docs/data.md.
 
-``facerecon data profile IMAGE... -o OUTDIR --shared-data DIR [--yaws ...] [--sheet FILE]``
+``facerecon data profile IMAGE... -o OUTDIR --shared-data DIR [--yaws=-60,30] [--sheet FILE]``
 fits each photo (landmarks from the ``.pts`` beside it, else the teacher) and writes its
 real crop and turned views (``<stem>_yaw<+YY>.jpg`` plus ``.npz`` with ``posmap``,
-``landmarks``, ``visible``), and optionally a contact sheet with the landmarks drawn
+``landmarks``, ``visible``; targets more than 90 degrees from the photo's yaw are skipped, as
+in the build), and optionally a contact sheet with the landmarks drawn
 (filled green: visible; red rings: hidden by the face itself).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -37,6 +39,9 @@ def register(data_sub) -> None:
     build.add_argument("--posmap-resolution", type=int, default=128, choices=(128, 256))
     build.add_argument("--crop-size", type=int, default=256)
     build.add_argument("--photos-per-shard", type=int, default=100)
+    build.add_argument("--sources", default=None,
+                       help="comma-separated source folders (default: 300w/helen-train,"
+                       "300w/afw,utkface)")
     build.set_defaults(func=run_build)
 
     profile = data_sub.add_parser("profile", help="render a photo at large head poses",
@@ -82,6 +87,9 @@ def run_build(args) -> int:
                          crop_size=args.crop_size, posmap_resolution=args.posmap_resolution,
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
                          limit=args.limit)
+    if args.sources:
+        config = dataclasses.replace(
+            config, sources=tuple(name for name in args.sources.split(",") if name))
     config.check()
     start, load_start = time.time(), load_average()
     records = list_photos(args.shared_data, config)
@@ -159,9 +167,15 @@ def run_profile(args) -> int:
         views = [make_sample(photo, topology, args.crop_size)]
         scene = build_scene(photo, texture_topology)
         pitch = photo.fit.pose.pitch if args.pitch is None else args.pitch
-        views += [render_view(scene, yaw, pitch, topology, args.crop_size) for yaw in yaws]
+        # As the build: no turn beyond 90 degrees from the photo's yaw (a grey tile).
+        views += [render_view(scene, yaw, pitch, topology, args.crop_size)
+                  if abs(yaw - photo.fit.pose.yaw) <= 90.0 else None for yaw in yaws]
         row, row_labels = [], []
         for index, view in enumerate(views):
+            if view is None:
+                row.append(np.full((args.crop_size, args.crop_size, 3), 64, np.uint8))
+                row_labels.append(f"yaw {yaws[index - 1]:+.0f}: turn > 90")
+                continue
             tag = "photo" if index == 0 else f"yaw{view.yaw:+03.0f}"
             write_bytes(args.output / f"{path.stem}_{tag}.jpg", encode_jpeg(view.image))
             with atomic_path(args.output / f"{path.stem}_{tag}.npz") as tmp:
@@ -170,7 +184,8 @@ def run_profile(args) -> int:
             row_labels.append(f"{'photo ' if index == 0 else ''}yaw {view.yaw:+.0f}")
         rows.append(row)
         labels.append(row_labels)
-        print(f"{path.name}: fit residual {photo.fit.residual_nme:.4f}, {len(views)} views")
+        print(f"{path.name}: fit residual {photo.fit.residual_nme:.4f}, yaw "
+              f"{photo.fit.pose.yaw:+.1f}, {sum(v is not None for v in views) - 1} views")
     if args.sheet is not None:
         sheet = contact_sheet(rows, labels)
         suffix = args.sheet.suffix.lower()

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from facerecon.errors import DataNotFoundError, InvalidInputError
+from facerecon.morphable.fit import DROP_RESIDUAL_NME
 
 SOURCES_300W = ("300w/helen-train", "300w/afw")
 SOURCE_UTKFACE = "utkface"
@@ -51,13 +52,13 @@ class BuildConfig:
     max_turn: float = 90.0
     crop_size: int = 256
     posmap_resolution: int = 128
-    texture_resolution: int = 256
+    texture_resolution: int = 128
     photos_per_shard: int = 100
     seed: int = 0
     limit: int | None = None
     val_fraction_300w: float = 0.1
     val_fraction_utkface: float = 0.05
-    max_residual_nme: float = 0.04
+    max_residual_nme: float = DROP_RESIDUAL_NME
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
     def check(self) -> None:
@@ -170,10 +171,12 @@ def prepare_output(output: str | Path, config: BuildConfig) -> None:
 
 
 def pending_shards(output: str | Path, specs: list[ShardSpec]) -> list[ShardSpec]:
-    """The shards whose file does not exist yet (a finished shard is never rewritten)."""
+    """The shards whose file does not exist yet (a finished shard is never rewritten), val
+    first: a build stopped early still has its validation split."""
     from facerecon.data.shards import SHARD_SUFFIX
 
-    return [spec for spec in specs if not (Path(output) / f"{spec.name}{SHARD_SUFFIX}").is_file()]
+    todo = [spec for spec in specs if not (Path(output) / f"{spec.name}{SHARD_SUFFIX}").is_file()]
+    return sorted(todo, key=lambda spec: (not spec.name.startswith("val"), spec.name))
 
 
 def run_shards(shared_data: str | Path, output: str | Path, config: BuildConfig,

@@ -80,7 +80,7 @@ def _sample_dict(sample, meta: dict, annotation: np.ndarray) -> dict:
 
 
 def _photo_samples(record, image, landmarks, labels: str, config: dict, state: dict,
-                   residuals: list) -> list[dict]:
+                   residuals: list, dropped: dict) -> list[dict]:
     from facerecon.data.build import photo_rng
     from facerecon.data.groundtruth import crop_for_face, fit_photo, make_sample
     from facerecon.data.profile import build_scene, render_view, view_targets
@@ -88,7 +88,9 @@ def _photo_samples(record, image, landmarks, labels: str, config: dict, state: d
     size = config["crop_size"]
     photo = fit_photo(image, landmarks, state["fitter"], state["model"])
     residuals.append(round(float(photo.fit.residual_nme), 5))
-    if not photo.fit.residual_nme <= config["max_residual_nme"]:
+    if not photo.fit.is_plausible(config["max_residual_nme"]):
+        reason = "residual" if photo.fit.faces_camera else "facing_away"
+        dropped[reason] = dropped.get(reason, 0) + 1
         return []
     pose = photo.fit.pose
     base = {"source": record.source, "image_id": record.image_id,
@@ -149,13 +151,11 @@ def process_shard(job) -> dict:
             kind = "human2d"
         try:
             made = _photo_samples(record, images[index], landmarks, kind, config, state,
-                                  residuals)
+                                  residuals, dropped)
         except FaceReconError as error:
             reason = type(error).__name__
             dropped[reason] = dropped.get(reason, 0) + 1
             continue
-        if not made:
-            dropped["residual"] = dropped.get("residual", 0) + 1
         samples.extend(made)
     # No timing in the file: its bytes must depend on the config only.
     info = {"name": spec.name, "photos": len(spec.records), "samples": len(samples),

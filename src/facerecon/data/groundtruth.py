@@ -19,9 +19,10 @@ The chain (issue 4, item 4):
 4. :func:`uv_texture`: the photo sampled into UV by the position map (``cv2.remap`` at the
    map's x, y), as PRN's texture.
 
-A fit is dropped when ``residual_nme`` (RMS 2D landmark error / sqrt(w * h) of the landmark
-box, :class:`facerecon.morphable.fit.FitResult`) exceeds :data:`MAX_RESIDUAL_NME`; the value
-and the measured residual distribution are in docs/data.md.
+A fit is dropped unless ``FitResult.is_plausible()`` (the fitting module's rule, docs/fitting.md:
+the face looks towards the camera and ``residual_nme``, the RMS 2D landmark error /
+sqrt(w * h) of the landmark box, is at most ``DROP_RESIDUAL_NME`` = 0.046); the residuals
+measured on our sources are in docs/data.md.
 """
 
 from __future__ import annotations
@@ -38,10 +39,6 @@ from facerecon.morphable.ict import IctModel
 from facerecon.posmap import encode
 from facerecon.render import rasterize, vertex_visibility
 from facerecon.topology import UVTopology
-
-#: Fits whose RMS landmark error exceeds this fraction of sqrt(w * h) of the landmark box are
-#: dropped (docs/data.md: measured residuals of the 300-W and UTKFace fits).
-MAX_RESIDUAL_NME = 0.04
 
 
 @dataclass(frozen=True, eq=False)

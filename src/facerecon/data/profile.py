@@ -121,16 +121,25 @@ def _fill_holes(texture: np.ndarray, holes: np.ndarray) -> np.ndarray:
     """Fill ``holes`` by normalised convolution (blurred known colours / blurred known mask),
     from fine to coarse Gaussians; anything still unreached gets the mean known colour.
     (cv2.inpaint does this better but costs ~50 ms at 256 here, more than a whole view.)"""
+    size = texture.shape[0]
     known = (~holes).astype(np.float32)
     colors = texture.astype(np.float32) * known[..., None]
     filled = colors.copy()
     missing = holes.copy()
     mean = colors.sum(axis=(0, 1)) / max(float(known.sum()), 1.0)
-    for sigma in (2.0, 6.0, 18.0):
-        scaled = sigma * texture.shape[0] / 256.0
-        weight = cv2.GaussianBlur(known, (0, 0), scaled)
+    # The coarse passes run on a 4x smaller image (the blur would dominate the scene's cost).
+    small_known = cv2.resize(known, (size // 4, size // 4), interpolation=cv2.INTER_AREA)
+    small_colors = cv2.resize(colors, (size // 4, size // 4), interpolation=cv2.INTER_AREA)
+    for sigma, shrink in ((2.0, 1), (6.0, 4), (18.0, 4)):
+        scaled = sigma * size / 256.0 / shrink
+        source_known, source_colors = (known, colors) if shrink == 1 else (small_known,
+                                                                             small_colors)
+        weight = cv2.GaussianBlur(source_known, (0, 0), scaled)
+        blurred = cv2.GaussianBlur(source_colors, (0, 0), scaled)
+        if shrink != 1:
+            weight = cv2.resize(weight, (size, size), interpolation=cv2.INTER_LINEAR)
+            blurred = cv2.resize(blurred, (size, size), interpolation=cv2.INTER_LINEAR)
         reach = missing & (weight > 1e-3)
-        blurred = cv2.GaussianBlur(colors, (0, 0), scaled)
         filled[reach] = blurred[reach] / weight[reach][:, None]
         missing &= ~reach
     filled[missing] = mean

@@ -15,7 +15,8 @@ member dates, fixed order, no compression) and atomically. For n samples:
 - ``shard_info``: uint8 UTF-8 JSON dict about the whole shard (photos, drops, timing).
 
 :func:`iter_samples` is the torch-free reader: sample dicts with ``image`` (S, S, 3) uint8
-RGB, ``posmap`` (R, R, 3) float32, ``landmarks``, ``visible``, ``annotation``, ``meta``.
+RGB, ``posmap`` (R, R, 3) float32, ``landmarks``, ``visible``, ``annotation``, ``meta``;
+:func:`rescale_points` converts crop pixels to a network's input size.
 """
 
 from __future__ import annotations
@@ -123,6 +124,23 @@ def read_shard(path: str | Path) -> list[dict]:
              "posmap": posmaps[i].astype(np.float32), "landmarks": landmarks[i],
              "visible": visible[i], "annotation": annotation[i], "meta": meta[i]}
             for i in range(len(meta))]
+
+
+def rescale_points(points, from_size: int, to_size: int) -> np.ndarray:
+    """Map crop-pixel points or position-map values (..., 3) from an S-pixel crop to the same
+    crop resized to s pixels: ``x' = (s / S)(x + 0.5) - 0.5`` (same for y; integer
+    coordinates are pixel centres) and ``z' = (s / S) z``. Returns a new float32 array.
+
+    >>> rescale_points(np.array([[255.5, -0.5, 10.0]]), 256, 128).tolist()
+    [[127.5, -0.5, 5.0]]
+    """
+    values = np.asarray(points, dtype=np.float32)
+    if values.ndim < 1 or values.shape[-1] != 3 or from_size < 1 or to_size < 1:
+        raise InvalidInputError(f"points must be (..., 3) and sizes >= 1, got {values.shape}")
+    ratio = np.float32(to_size / from_size)
+    out = values * ratio
+    out[..., :2] += np.float32(0.5) * ratio - np.float32(0.5)
+    return out
 
 
 def list_shards(folder: str | Path, split: str | None = None) -> list[Path]:

@@ -1,0 +1,65 @@
+"""The build: identity-disjoint splits, deterministic shards, resume that skips finished
+shards (a tiny build of real 300-W photos)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from facerecon.data.build import (
+    SOURCES_300W,
+    BuildConfig,
+    list_photos,
+    pending_shards,
+    plan_shards,
+    prepare_output,
+    run_shards,
+    split_of,
+    summarise,
+)
+from facerecon.errors import InvalidInputError
+
+
+def test_split_is_a_fixed_hash_of_the_key():
+    assert split_of("300w", "12345", 0.0) == "train" and split_of("300w", "12345", 1.0) == "val"
+    keys = [str(k) for k in range(2000)]
+    share = sum(split_of("utkface", k, 0.1) == "val" for k in keys) / len(keys)
+    assert 0.08 < share < 0.12
+
+
+def test_splits_are_identity_disjoint(shared_data):
+    records = list_photos(shared_data, BuildConfig())
+    assert not any(r.source.startswith("aflw") for r in records)
+    by_split = {"train": set(), "val": set()}
+    for record in records:
+        by_split[record.split].add((record.source.split("/")[0], record.split_key))
+    assert by_split["val"] and not by_split["train"] & by_split["val"]
+    # Faces of one 300-W photo (stem_1, stem_2) share the photo id and so the split.
+    helen = [r for r in records if r.source == "300w/helen-train"]
+    assert any(r.image_id.endswith("_2") for r in helen)
+
+
+def test_tiny_build_is_deterministic_and_resumes(shared_data, tmp_path):
+    config = BuildConfig(rotations=1, photos_per_shard=2, limit=3, seed=11,
+                         sources=SOURCES_300W, val_fraction_300w=0.0)
+    specs = plan_shards(list_photos(shared_data, config), config)
+    assert [s.name for s in specs] == ["train-00000", "train-00001"]
+    outputs = []
+    for name in ("a", "b"):
+        prepare_output(tmp_path / name, config)
+        infos = run_shards(shared_data, tmp_path / name, config, specs, workers=1)
+        assert sum(info["photos"] for info in infos) == 3
+        outputs.append(tmp_path / name)
+    for spec in specs:
+        file = f"{spec.name}.npz"
+        assert (outputs[0] / file).read_bytes() == (outputs[1] / file).read_bytes()
+    summary = summarise(outputs[0], config)
+    assert summary["samples"] == 2 * summary["photos"] - sum(summary["photos_dropped"].values()) * 2
+    # Resume: finished shards are skipped; a removed one is the only one left to build.
+    assert pending_shards(outputs[0], specs) == []
+    (outputs[0] / "train-00001.npz").unlink()
+    assert [s.name for s in pending_shards(outputs[0], specs)] == ["train-00001"]
+    # Another config cannot write into the same folder.
+    with pytest.raises(InvalidInputError):
+        prepare_output(outputs[0], dataclasses.replace(config, seed=12))
