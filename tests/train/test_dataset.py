@@ -6,7 +6,7 @@ from facerecon.errors import DataNotFoundError
 from facerecon.models import get_config
 from facerecon.posmap import encode
 from facerecon.topology import load_topology
-from facerecon.train.dataset import ShardDataset, collate, rescale_points
+from facerecon.train.dataset import ShardDataset, collate
 from facerecon.train.resample import resample_posmap
 
 
@@ -45,13 +45,6 @@ def test_missing_split_raises(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataNotFoundError):
         ShardDataset(tmp_path / "empty", "train", get_config("mobile_posmap128"))
-
-
-def test_rescale_points_keeps_pixel_centres():
-    points = np.array([[-0.5, -0.5, 10.0], [255.5, 127.5, 2.0]], np.float32)
-    scaled = rescale_points(points, 0.5)
-    np.testing.assert_allclose(scaled, [[-0.5, -0.5, 5.0], [127.5, 63.5, 1.0]])
-    assert points[0, 2] == 10.0  # input untouched
 
 
 def test_resample_between_topologies_matches_direct_encoding():

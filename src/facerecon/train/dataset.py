@@ -7,8 +7,9 @@ and a sample is read (one JPEG decode, one position map) without loading whole s
 Each sample is brought to the model's geometry:
 
 - the crop (S x S, S read from the JPEG) is resized to the model's ``input_size`` S' with
-  ``INTER_AREA``; position-map and landmark coordinates follow the same pixel-centre mapping,
-  ``x' = (x + 0.5) * S'/S - 0.5`` (and y), ``z' = z * S'/S`` (so x, y, z scale alike);
+  ``INTER_AREA``; position-map and landmark coordinates follow the same pixel-centre mapping
+  (:func:`facerecon.data.shards.rescale_points`: ``x' = (x + 0.5) * S'/S - 0.5`` and y,
+  ``z' = z * S'/S``, so x, y, z scale alike);
 - a position map of another UV resolution than ``output_size`` is resampled with
   :func:`facerecon.train.resample.resample_posmap` (measured errors in docs/training.md);
 - **z is shifted so that its minimum over ``uv_mask`` is 0** (PRN's convention): the networks
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from facerecon.data.shards import decode_jpeg, list_shards, read_shard_meta
+from facerecon.data.shards import decode_jpeg, list_shards, read_shard_meta, rescale_points
 from facerecon.errors import DataNotFoundError, InvalidInputError
 from facerecon.models import ModelConfig
 from facerecon.topology import load_topology
@@ -144,25 +145,15 @@ class ShardDataset(Dataset):
         posmap = np.asarray(arrays["posmaps"][local], dtype=np.float32)
         if posmap.shape[0] != self.config.output_size:
             posmap = resample_posmap(posmap, self.config.output_size)
-        ratio = size / crop
-        posmap = rescale_points(posmap, ratio)
-        landmarks = rescale_points(np.asarray(arrays["landmarks"][local], np.float32), ratio)
-        annotation = rescale_points(np.asarray(arrays["annotation"][local], np.float32), ratio)
+        posmap = rescale_points(posmap, crop, size)
+        landmarks = rescale_points(arrays["landmarks"][local], crop, size)
+        annotation = rescale_points(arrays["annotation"][local], crop, size)
         z_min = posmap[self.uv_mask, 2].min()
         posmap[..., 2] -= z_min
         posmap[~self.uv_mask] = 0
         landmarks[:, 2] -= z_min
         return {"image": image, "posmap": posmap, "landmarks": landmarks,
                 "annotation": annotation, "is_300w_real": bool(self.is_300w_real[index])}
-
-
-def rescale_points(points: np.ndarray, ratio: float) -> np.ndarray:
-    """Crop-pixel points (..., 3) of an S crop -> an S * ratio crop (pixel-centre mapping)."""
-    result = np.array(points, dtype=np.float32, copy=True)
-    if ratio != 1:
-        result[..., :2] = (result[..., :2] + 0.5) * ratio - 0.5
-        result[..., 2] *= ratio
-    return result
 
 
 def collate(samples: list[dict]) -> dict[str, torch.Tensor]:
