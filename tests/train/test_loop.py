@@ -110,3 +110,12 @@ def test_a_real_small_model_overfits_a_fixed_batch(tiny_build):
     assert losses[2] < losses[1] < losses[0] and losses[2] < 0.9 * losses[0], losses
     assert isinstance(trainer.train_set, ShardDataset)
     assert trainer.model_config == get_config("mobile_posmap128")
+
+
+def test_normalisation_on_the_device_matches_the_model_config():
+    from facerecon.train.validate import normalize_on
+
+    config = get_config("mobile_posmap128")
+    crops = torch.randint(0, 256, (2, 128, 128, 3), dtype=torch.uint8)
+    torch.testing.assert_close(normalize_on(crops, config, torch.device("cpu")),
+                               config.normalize(crops), rtol=1e-6, atol=1e-6)

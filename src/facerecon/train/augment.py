@@ -50,7 +50,7 @@ def warp_images(images: torch.Tensor, linear: torch.Tensor, shift: torch.Tensor)
     size = images.shape[-1]
     inverse = torch.linalg.inv(linear)
     offset = -(inverse @ (2.0 * shift / size)[..., None])
-    theta = torch.cat([inverse, offset], dim=2).to(images.dtype)
+    theta = torch.cat([inverse, offset], dim=2).to(images.device, images.dtype)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
@@ -59,16 +59,16 @@ def warp_posmaps(posmaps: torch.Tensor, uv_mask: torch.Tensor, size: int,
                  linear: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """(B, R, R, 3) position maps in S-pixel crops mapped by the similarity; 0 off the mask."""
     centre = (size - 1) / 2.0
-    coefficients = linear.to(posmaps.dtype)[:, None, None]  # (B, 1, 1, 2, 2)
-    offset = shift.to(posmaps.dtype)[:, None, None]  # (B, 1, 1, 2)
+    coefficients = linear.to(posmaps.device, posmaps.dtype)[:, None, None]  # (B, 1, 1, 2, 2)
+    offset = shift.to(posmaps.device, posmaps.dtype)[:, None, None]  # (B, 1, 1, 2)
     x = posmaps[..., 0] - centre
     y = posmaps[..., 1] - centre
     # Element-wise 2x2 products: several times faster than an einsum over (B, R, R).
     new_x = coefficients[..., 0, 0] * x + coefficients[..., 0, 1] * y + centre + offset[..., 0]
     new_y = coefficients[..., 1, 0] * x + coefficients[..., 1, 1] * y + centre + offset[..., 1]
-    scale = torch.sqrt(torch.det(linear)).to(posmaps.dtype)[:, None, None]
+    scale = torch.sqrt(torch.det(linear)).to(posmaps.device, posmaps.dtype)[:, None, None]
     result = torch.stack([new_x, new_y, posmaps[..., 2] * scale], dim=-1)
-    return result * uv_mask[None, :, :, None].to(posmaps.dtype)
+    return result * uv_mask[None, :, :, None].to(posmaps.device, posmaps.dtype)
 
 def _occluders(images: torch.Tensor, config: AugmentConfig,
                generator: torch.Generator) -> torch.Tensor:
@@ -91,23 +91,32 @@ def _occluders(images: torch.Tensor, config: AugmentConfig,
         return images
     # Blocky noise (4 x 4 pixel cells): 16x fewer random draws than per-pixel noise.
     coarse = torch.rand((len(chosen), 3, -(-size // 4), -(-size // 4)), generator=generator)
-    noise = F.interpolate(coarse * 255.0, scale_factor=4, mode="nearest")[..., :size, :size]
+    # Draws come from a CPU generator (same numbers on any device); the painting runs on
+    # the images' device.
+    device = images.device
+    noise = F.interpolate(coarse.to(device) * 255.0, scale_factor=4,
+                          mode="nearest")[..., :size, :size]
+    centre, half = centre[chosen].to(device), half[chosen].to(device)
+    ellipse, use_noise = ellipse[chosen].to(device), use_noise[chosen].to(device)
+    count = count[chosen].to(device)
+    chosen = chosen.to(device)
     # Texture from another crop of the batch, flipped both ways so a batch of one works too.
     texture = torch.roll(images, 1, dims=0)[chosen].flip(-1, -2)
-    centre, half = centre[chosen], half[chosen]
-    coords = torch.arange(size, dtype=torch.float32)
+    coords = torch.arange(size, dtype=torch.float32, device=device)
     dx = (coords[None, None, None, :] - centre[..., 0, None, None]) / half[..., 0, None, None]
     dy = (coords[None, None, :, None] - centre[..., 1, None, None]) / half[..., 1, None, None]
-    inside = torch.where(ellipse[chosen][..., None, None], dx**2 + dy**2 <= 1,
+    inside = torch.where(ellipse[..., None, None], dx**2 + dy**2 <= 1,
                          (dx.abs() <= 1) & (dy.abs() <= 1))  # (n, K, S, S)
-    inside &= (torch.arange(slots)[None, :] < count[chosen][:, None])[..., None, None]
+    slot_index = torch.arange(slots, device=device)
+    inside &= (slot_index[None, :] < count[:, None])[..., None, None]
     painted = images[chosen]
     for slot in range(slots):
-        fill = torch.where(use_noise[chosen, slot, None, None, None], noise, texture)
+        fill = torch.where(use_noise[:, slot, None, None, None], noise, texture)
         painted = torch.where(inside[:, slot, None], fill, painted)
     result = images.clone()
     result[chosen] = painted
     return result
+
 
 def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Tensor,
                   config: AugmentConfig, generator: torch.Generator
@@ -129,6 +138,7 @@ def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Te
     floats = images.permute(0, 3, 1, 2).to(torch.float32)
     warped = warp_images(floats, linear, shift)
     gains = _uniform((batch, 3), config.color_min, config.color_max, generator).float()
+    gains = gains.to(images.device)
     coloured = (warped * gains[:, :, None, None]).clamp(0, 255)
     if config.occlusion_prob > 0:
         coloured = _occluders(coloured, config, generator)

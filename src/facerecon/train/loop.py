@@ -132,7 +132,8 @@ class Trainer:
         except DataNotFoundError:
             self.val_set = None
         self.total_steps = config.epochs * self.steps_per_epoch
-        self.uv_mask = torch.tensor(load_topology(self.model_config.output_size).uv_mask)
+        self.uv_mask = torch.tensor(load_topology(self.model_config.output_size).uv_mask,
+                                    device=self.device)
         self.weights = loss_weights(load_topology(self.model_config.output_size).weight_mask,
                                     self.device)
         optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
@@ -186,13 +187,14 @@ class Trainer:
 
     def train_step(self, batch: dict) -> float:
         """One optimiser step on a collated batch; returns the loss."""
-        images, posmaps = batch["image"], batch["posmap"]
+        images = batch["image"].to(self.device, non_blocking=True)
+        posmaps = batch["posmap"].to(self.device, non_blocking=True)
         if self.config.augment.enabled:
+            # A CPU generator seeded by the step: the same draws on any device, and no state.
             generator = torch.Generator().manual_seed(_seed_of(self.config.seed, self.step))
             images, posmaps = augment_batch(images, posmaps, self.uv_mask, self.config.augment,
                                             generator)
-        target = clamp_targets(posmaps.to(self.device, non_blocking=True),
-                               self.model_config.output_scale)
+        target = clamp_targets(posmaps, self.model_config.output_scale)
         pred = forward(self.model, self.model_config, images, self.device, self.config.bf16,
                        self.config.channels_last)
         loss = weighted_posmap_loss(pred, target, self.weights, self.model_config.input_size)
@@ -239,10 +241,10 @@ class Trainer:
                                    start)
             window_start, window_images, window_losses = time.monotonic(), 0, []
             for batch in self._loader(self.train_set, sampler):
+                lr = self.optimizer.param_groups[0]["lr"]  # the rate this step uses
                 loss = self.train_step(batch)
                 window_images += len(batch["image"])
                 window_losses.append(loss)
-                lr = self.optimizer.param_groups[0]["lr"]
                 if on_step:
                     on_step({"step": self.step, "epoch": epoch, "loss": loss, "lr": lr})
                 if self.step % config.log_every_steps == 0 or self.step == stop_step:
