@@ -24,7 +24,7 @@ CHECKPOINT_VERSION = 1
 
 
 def save_checkpoint(path: str | Path, *, model: torch.nn.Module, optimizer, scheduler,
-                    step: int, best_score: float, config: dict) -> Path:
+                    step: int, best_score: float, config: dict, last_val: dict) -> Path:
     """Write a resumable checkpoint atomically; returns its path."""
     state = {
         "version": CHECKPOINT_VERSION,
@@ -34,6 +34,7 @@ def save_checkpoint(path: str | Path, *, model: torch.nn.Module, optimizer, sche
         "step": int(step),
         "best_score": float(best_score),
         "config_json": json.dumps(config, sort_keys=True),
+        "last_val_json": json.dumps(last_val, sort_keys=True),
         "torch_rng": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -44,7 +45,7 @@ def save_checkpoint(path: str | Path, *, model: torch.nn.Module, optimizer, sche
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Read a checkpoint written by :func:`save_checkpoint` (``config`` decoded to a dict).
+    """Read a checkpoint of :func:`save_checkpoint` (``config``, ``last_val`` decoded to dicts).
 
     Raises:
         DataNotFoundError: no such file.
@@ -60,6 +61,7 @@ def load_checkpoint(path: str | Path) -> dict:
     if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
         raise InvalidInputError(f"{path}: not a facerecon training checkpoint")
     state["config"] = json.loads(state.pop("config_json"))
+    state["last_val"] = json.loads(state.pop("last_val_json"))
     return state
 
 

@@ -164,6 +164,7 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.step = state["step"]
         self.best_score = state["best_score"]
+        self.last_val = state["last_val"]
         restore_rng(state)
         self._truncate_log()
 
@@ -214,10 +215,10 @@ class Trainer:
     def _checkpoint(self) -> None:
         save_checkpoint(self.output / "last.pt", model=self.model, optimizer=self.optimizer,
                         scheduler=self.scheduler, step=self.step, best_score=self.best_score,
-                        config=self.config.to_dict())
+                        config=self.config.to_dict(), last_val=self.last_val)
 
     def _export(self, name: str, data: dict) -> Path:
-        metrics = {**self.last_val, "best_nme_bbox": self.best_score}
+        metrics = {**self.last_val, "best_nme_bbox": self._best()}
         return export_weights(self.output / name, self.model, model_name=self.config.model,
                               config=self.config.to_dict(), metrics=metrics, data=data,
                               step=self.step)
@@ -271,8 +272,12 @@ class Trainer:
             write_curves(self.output / "curves.png", self.history())
         final = self._export("final.safetensors", data)
         return {"step": self.step, "total_steps": self.total_steps, "timed_out": timed_out,
-                "final_weights": str(final), "best_nme_bbox": self.best_score,
+                "final_weights": str(final), "best_nme_bbox": self._best(),
                 "last_val": self.last_val, "minutes": (time.monotonic() - started) / 60}
+
+    def _best(self) -> float | None:
+        """The best validation nme_bbox, None before any validation (keeps JSON standard)."""
+        return self.best_score if math.isfinite(self.best_score) else None
 
     def history(self) -> list[dict]:
         """The records of ``metrics.jsonl`` so far."""
