@@ -261,19 +261,25 @@ class Trainer:
                 if self.step >= stop_step or timed_out:
                     break
             epoch_done = self.step % self.steps_per_epoch == 0
-            if epoch_done and self.val_set is not None and (
-                    (self.step // self.steps_per_epoch) % config.val_every_epochs == 0):
-                self.last_val = self._validate()
-                self._log({"kind": "val", "step": self.step, "epoch": epoch, **self.last_val})
-                if self.last_val["nme_bbox"] < self.best_score:
-                    self.best_score = self.last_val["nme_bbox"]
-                    self._export("best.safetensors", data)
+            scheduled = (self.step // self.steps_per_epoch) % config.val_every_epochs == 0
+            stopping = self.step >= stop_step or timed_out
+            # Validate at each scheduled epoch end, and once when the run stops (a time-boxed
+            # run still reports where it got to). Evaluation changes no training state.
+            if self.val_set is not None and ((epoch_done and scheduled) or stopping):
+                self._validate_and_log(epoch, data)
             self._checkpoint()
             write_curves(self.output / "curves.png", self.history())
         final = self._export("final.safetensors", data)
         return {"step": self.step, "total_steps": self.total_steps, "timed_out": timed_out,
                 "final_weights": str(final), "best_nme_bbox": self._best(),
                 "last_val": self.last_val, "minutes": (time.monotonic() - started) / 60}
+
+    def _validate_and_log(self, epoch: int, data: dict) -> None:
+        self.last_val = {"step": self.step, **self._validate()}
+        self._log({"kind": "val", "epoch": epoch, **self.last_val})
+        if self.last_val["nme_bbox"] < self.best_score:
+            self.best_score = self.last_val["nme_bbox"]
+            self._export("best.safetensors", data)
 
     def _best(self) -> float | None:
         """The best validation nme_bbox, None before any validation (keeps JSON standard)."""
