@@ -81,10 +81,15 @@ def test_run_writes_logs_curves_and_weights(tiny_build, tmp_path, tiny_model):
     assert (output / "best.safetensors").is_file() and (output / "config.yaml").is_file()
 
 
-def test_resume_with_other_settings_is_refused(tiny_build, tmp_path, tiny_model):
+def test_resume_with_other_settings_or_data_is_refused(tiny_build, tmp_path, tiny_model,
+                                                      make_build):
     Trainer(_config(tiny_build, tmp_path / "a", "max_steps=1")).run()
+    checkpoint = tmp_path / "a" / "last.pt"
     with pytest.raises(InvalidInputError, match="lr"):
-        Trainer(_config(tiny_build, tmp_path / "a", "lr=0.5"), resume=tmp_path / "a" / "last.pt")
+        Trainer(_config(tiny_build, tmp_path / "a", "lr=0.5"), resume=checkpoint)
+    make_build(tiny_build, train=8)  # the build grew: same settings, other data
+    with pytest.raises(InvalidInputError, match="6 training samples"):
+        Trainer(_config(tiny_build, tmp_path / "a"), resume=checkpoint)
 
 
 def test_cli_trains_and_resumes(tiny_build, tmp_path, tiny_model, capsys):

@@ -24,14 +24,19 @@ CHECKPOINT_VERSION = 1
 
 
 def save_checkpoint(path: str | Path, *, model: torch.nn.Module, optimizer, scheduler,
-                    step: int, best_score: float, config: dict, last_val: dict) -> Path:
-    """Write a resumable checkpoint atomically; returns its path."""
+                    step: int, best_score: float, config: dict, last_val: dict,
+                    train_samples: int) -> Path:
+    """Write a resumable checkpoint atomically; returns its path.
+
+    ``train_samples`` (the training set's size) lets a resume notice that the data changed.
+    """
     state = {
         "version": CHECKPOINT_VERSION,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "step": int(step),
+        "train_samples": int(train_samples),
         "best_score": float(best_score),
         "config_json": json.dumps(config, sort_keys=True),
         "last_val_json": json.dumps(last_val, sort_keys=True),

@@ -159,6 +159,11 @@ class Trainer:
                 f"{path} was trained with other settings ({', '.join(changed)}); resume with "
                 "the checkpoint's config (only max_steps, max_minutes, workers, threads, "
                 "output_dir and the logging intervals may change)")
+        if state["train_samples"] != len(self.train_set):
+            raise InvalidInputError(
+                f"{path} was trained on {state['train_samples']} training samples, "
+                f"{self.config.data_dir} now holds {len(self.train_set)}: the data order and "
+                "schedule would differ, so this is not a resume; start a new run")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -215,7 +220,8 @@ class Trainer:
     def _checkpoint(self) -> None:
         save_checkpoint(self.output / "last.pt", model=self.model, optimizer=self.optimizer,
                         scheduler=self.scheduler, step=self.step, best_score=self.best_score,
-                        config=self.config.to_dict(), last_val=self.last_val)
+                        config=self.config.to_dict(), last_val=self.last_val,
+                        train_samples=len(self.train_set))
 
     def _export(self, name: str, data: dict) -> Path:
         metrics = {**self.last_val, "best_nme_bbox": self._best()}

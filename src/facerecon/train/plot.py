@@ -14,7 +14,7 @@ import numpy as np
 from facerecon.atomic import atomic_path
 
 _PANEL = (480, 640)  # height, width of one panel
-_MARGIN = 60
+_MARGIN = 80
 _COLOURS = {"loss": (40, 90, 200), "nme_bbox": (200, 60, 40), "nme_interocular_300w": (40, 150, 60)}
 
 
