@@ -6,8 +6,8 @@ from conftest import require_shared
 
 import facerecon.crop as crop_module
 from facerecon.crop import (
-    LANDMARK_CROP_PARAMS,
     BOX_CROP_PARAMS,
+    LANDMARK_CROP_PARAMS,
     BoxCropParams,
     CropTransform,
     box_crop_params,
