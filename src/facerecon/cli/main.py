@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES: list[str] = [
     "facerecon.cli.reconstruct",
     "facerecon.cli.demo",
     "facerecon.cli.swap",
+    "facerecon.cli.train",
 ]
 
 

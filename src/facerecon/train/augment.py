@@ -1,0 +1,148 @@
+"""PRN's training augmentation, on whole batches of torch tensors.
+
+Per sample (all draws from one ``torch.Generator``, so a batch is a function of its seed):
+
+1. a 2D similarity about the crop centre ``c = (S - 1) / 2`` (pixel centres at integers):
+   ``p' = s R(theta) (p - c) + c + t`` with theta uniform in +-``rotation_deg``, s in
+   [``scale_min``, ``scale_max``], t uniform in +-``translation`` x S per axis. The image is
+   resampled by it (bilinear, black outside) and the position map's x, y are mapped by it,
+   z multiplied by s — so every UV point stays on the image feature it was on;
+2. a per-channel colour gain in [``color_min``, ``color_max``];
+3. synthetic occlusion: with probability ``occlusion_prob``, 1 to ``occlusion_max_count``
+   axis-aligned rectangles or ellipses (sides ``occlusion_min_size`` .. ``max_size`` x S)
+   filled with uniform noise (in 4 x 4 pixel blocks) or with the texture of another
+   (flipped) crop of the batch.
+   The position map is not changed: the network must predict the occluded face.
+
+Everything is vectorised over the batch (``affine_grid``/``grid_sample`` and broadcast masks).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from facerecon.train.config import AugmentConfig
+
+
+def _uniform(shape, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    return low + (high - low) * torch.rand(shape, generator=generator, dtype=torch.float64)
+
+
+def sample_similarity(batch: int, size: int, config: AugmentConfig,
+                      generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random similarities: (B, 2, 2) float64 ``s R`` and (B, 2) translations in pixels."""
+    angle = torch.deg2rad(_uniform(batch, -config.rotation_deg, config.rotation_deg, generator))
+    scale = _uniform(batch, config.scale_min, config.scale_max, generator)
+    shift = _uniform((batch, 2), -config.translation, config.translation, generator) * size
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    rotation = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
+    return scale[:, None, None] * rotation, shift
+
+
+def warp_images(images: torch.Tensor, linear: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """(B, 3, S, S) float images resampled so that pixel p moves to ``linear @ (p-c) + c + shift``.
+
+    With ``align_corners=False`` the normalised coordinate of pixel p is ``(2p + 1)/S - 1``,
+    i.e. ``(p - c) * 2/S``; the output pixel p' therefore samples the input at
+    ``n = linear^-1 (n' - 2 shift / S)``.
+    """
+    size = images.shape[-1]
+    inverse = torch.linalg.inv(linear)
+    offset = -(inverse @ (2.0 * shift / size)[..., None])
+    theta = torch.cat([inverse, offset], dim=2).to(images.device, images.dtype)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def warp_posmaps(posmaps: torch.Tensor, uv_mask: torch.Tensor, size: int,
+                 linear: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """(B, R, R, 3) position maps in S-pixel crops mapped by the similarity; 0 off the mask."""
+    centre = (size - 1) / 2.0
+    coefficients = linear.to(posmaps.device, posmaps.dtype)[:, None, None]  # (B, 1, 1, 2, 2)
+    offset = shift.to(posmaps.device, posmaps.dtype)[:, None, None]  # (B, 1, 1, 2)
+    x = posmaps[..., 0] - centre
+    y = posmaps[..., 1] - centre
+    # Element-wise 2x2 products: several times faster than an einsum over (B, R, R).
+    new_x = coefficients[..., 0, 0] * x + coefficients[..., 0, 1] * y + centre + offset[..., 0]
+    new_y = coefficients[..., 1, 0] * x + coefficients[..., 1, 1] * y + centre + offset[..., 1]
+    scale = torch.sqrt(torch.det(linear)).to(posmaps.device, posmaps.dtype)[:, None, None]
+    result = torch.stack([new_x, new_y, posmaps[..., 2] * scale], dim=-1)
+    return result * uv_mask[None, :, :, None].to(posmaps.device, posmaps.dtype)
+
+def _occluders(images: torch.Tensor, config: AugmentConfig,
+               generator: torch.Generator) -> torch.Tensor:
+    """Paint random rectangles/ellipses of noise or texture on (B, 3, S, S) float images.
+
+    Every draw is made for the whole batch (so the number of draws does not depend on how
+    many samples are occluded); the painting only touches the occluded samples.
+    """
+    batch, _, size, _ = images.shape
+    slots = config.occlusion_max_count
+    occluded = torch.rand(batch, generator=generator) < config.occlusion_prob
+    count = torch.randint(1, slots + 1, (batch,), generator=generator)
+    centre = torch.rand((batch, slots, 2), generator=generator) * size
+    half = _uniform((batch, slots, 2), config.occlusion_min_size, config.occlusion_max_size,
+                    generator).float() * size / 2
+    ellipse = torch.rand((batch, slots), generator=generator) < 0.5
+    use_noise = torch.rand((batch, slots), generator=generator) < 0.5
+    chosen = torch.nonzero(occluded).flatten()
+    if len(chosen) == 0:
+        return images
+    # Blocky noise (4 x 4 pixel cells): 16x fewer random draws than per-pixel noise.
+    coarse = torch.rand((len(chosen), 3, -(-size // 4), -(-size // 4)), generator=generator)
+    # Draws come from a CPU generator (same numbers on any device); the painting runs on
+    # the images' device.
+    device = images.device
+    noise = F.interpolate(coarse.to(device) * 255.0, scale_factor=4,
+                          mode="nearest")[..., :size, :size]
+    centre, half = centre[chosen].to(device), half[chosen].to(device)
+    ellipse, use_noise = ellipse[chosen].to(device), use_noise[chosen].to(device)
+    count = count[chosen].to(device)
+    chosen = chosen.to(device)
+    # Texture from another crop of the batch, flipped both ways so a batch of one works too.
+    texture = torch.roll(images, 1, dims=0)[chosen].flip(-1, -2)
+    coords = torch.arange(size, dtype=torch.float32, device=device)
+    dx = (coords[None, None, None, :] - centre[..., 0, None, None]) / half[..., 0, None, None]
+    dy = (coords[None, None, :, None] - centre[..., 1, None, None]) / half[..., 1, None, None]
+    inside = torch.where(ellipse[..., None, None], dx**2 + dy**2 <= 1,
+                         (dx.abs() <= 1) & (dy.abs() <= 1))  # (n, K, S, S)
+    slot_index = torch.arange(slots, device=device)
+    inside &= (slot_index[None, :] < count[:, None])[..., None, None]
+    painted = images[chosen]
+    for slot in range(slots):
+        fill = torch.where(use_noise[:, slot, None, None, None], noise, texture)
+        painted = torch.where(inside[:, slot, None], fill, painted)
+    result = images.clone()
+    result[chosen] = painted
+    return result
+
+
+def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Tensor,
+                  config: AugmentConfig, generator: torch.Generator
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Augment a batch; inputs are not modified.
+
+    Args:
+        images: (B, S, S, 3) uint8 RGB crops.
+        posmaps: (B, R, R, 3) float32 position maps in pixels of the S crop.
+        uv_mask: (R, R) bool valid UV pixels (the result is 0 elsewhere).
+        config: the augmentation parameters.
+        generator: the source of every random draw.
+
+    Returns:
+        (B, S, S, 3) uint8 images and (B, R, R, 3) float32 position maps.
+    """
+    batch, size = images.shape[0], images.shape[1]
+    linear, shift = sample_similarity(batch, size, config, generator)
+    floats = images.permute(0, 3, 1, 2).to(torch.float32)
+    warped = warp_images(floats, linear, shift)
+    gains = _uniform((batch, 3), config.color_min, config.color_max, generator).float()
+    gains = gains.to(images.device)
+    coloured = (warped * gains[:, :, None, None]).clamp(0, 255)
+    if config.occlusion_prob > 0:
+        coloured = _occluders(coloured, config, generator)
+    out_images = coloured.round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+    out_posmaps = warp_posmaps(posmaps, uv_mask, size, linear, shift)
+    return out_images, out_posmaps
+

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+import torch
+
+from facerecon.topology import load_topology
+from facerecon.train.augment import augment_batch, sample_similarity
+from facerecon.train.config import AugmentConfig
+
+SIZE = 128
+GEOMETRY_ONLY = AugmentConfig(color_min=1.0, color_max=1.0, occlusion_prob=0.0)
+IDENTITY = AugmentConfig(rotation_deg=0, translation=0, scale_min=1, scale_max=1, color_min=1,
+                         color_max=1, occlusion_prob=0)
+
+
+def _coordinate_image() -> torch.Tensor:
+    """(1, S, S, 3) uint8: red = 2 x column, green = 2 x row (pixels encode their position)."""
+    rows, cols = np.mgrid[0:SIZE, 0:SIZE]
+    image = np.stack([2 * cols, 2 * rows, np.full_like(rows, 128)], axis=-1).astype(np.uint8)
+    return torch.from_numpy(image)[None]
+
+
+def _face_posmap() -> tuple[torch.Tensor, torch.Tensor]:
+    topology = load_topology(SIZE)
+    return (torch.from_numpy(topology.canonical_posmap.copy())[None],
+            torch.tensor(topology.uv_mask))
+
+
+def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    pixel = image.astype(np.float64)
+    return ((1 - fx) * (1 - fy) * pixel[y0, x0] + fx * (1 - fy) * pixel[y0, x0 + 1]
+            + (1 - fx) * fy * pixel[y0 + 1, x0] + fx * fy * pixel[y0 + 1, x0 + 1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_posmap_points_stay_on_their_image_features(seed):
+    image = _coordinate_image()
+    posmap, mask = _face_posmap()
+    generator = torch.Generator().manual_seed(seed)
+    out_image, out_posmap = augment_batch(image, posmap, mask, GEOMETRY_ONLY, generator)
+    before = posmap[0].numpy()[mask.numpy()]
+    after = out_posmap[0].numpy()[mask.numpy()]
+    # Points that land inside the augmented crop (away from its black border) must read the
+    # original position of the same UV point back from the pixel values.
+    inside = np.all((after[:, :2] > 1) & (after[:, :2] < SIZE - 2), axis=1)
+    inside &= np.all((before[:, :2] > 1) & (before[:, :2] < SIZE - 2), axis=1)
+    assert inside.sum() > 1000
+    read = _bilinear(out_image[0].numpy(), after[inside, 0], after[inside, 1])
+    error = np.abs(read[:, :2] / 2 - before[inside, :2])
+    assert np.percentile(error, 99) < 0.6 and error.max() < 1.5
+
+
+def test_z_scales_with_the_similarity_and_mask_stays():
+    posmap, mask = _face_posmap()
+    generator = torch.Generator().manual_seed(3)
+    linear, _ = sample_similarity(1, SIZE, GEOMETRY_ONLY, torch.Generator().manual_seed(3))
+    _, out = augment_batch(_coordinate_image(), posmap, mask, GEOMETRY_ONLY, generator)
+    scale = float(torch.sqrt(torch.det(linear))[0])
+    np.testing.assert_allclose(out[0, ..., 2][mask], posmap[0, ..., 2][mask] * scale,
+                               rtol=1e-5, atol=1e-4)
+    assert torch.all(out[0][~mask] == 0)
+    # A similarity keeps distance ratios: xy distances scale by the same s as z.
+    points = out[0][mask][:, :2].double()
+    original = posmap[0][mask][:, :2].double()
+    ratio = (torch.linalg.norm(points[0] - points[-1])
+             / torch.linalg.norm(original[0] - original[-1]))
+    assert abs(float(ratio) - scale) < 1e-4
+
+
+def test_identity_settings_change_nothing_and_inputs_are_kept():
+    image = _coordinate_image()
+    posmap, mask = _face_posmap()
+    image_copy, posmap_copy = image.clone(), posmap.clone()
+    out_image, out_posmap = augment_batch(image, posmap, mask, IDENTITY,
+                                          torch.Generator().manual_seed(0))
+    assert torch.equal(out_image, image)
+    torch.testing.assert_close(out_posmap, posmap, rtol=0, atol=1e-4)
+    assert torch.equal(image, image_copy) and torch.equal(posmap, posmap_copy)
+
+
+def test_colour_gain_per_channel():
+    config = AugmentConfig(rotation_deg=0, translation=0, scale_min=1, scale_max=1,
+                           occlusion_prob=0)
+    image = torch.full((8, SIZE, SIZE, 3), 100, dtype=torch.uint8)
+    posmap, mask = _face_posmap()
+    out, _ = augment_batch(image, posmap.expand(8, -1, -1, -1), mask, config,
+                           torch.Generator().manual_seed(1))
+    gains = out[:, SIZE // 2, SIZE // 2].double() / 100
+    assert gains.min() >= 0.595 and gains.max() <= 1.405
+    assert len(torch.unique(out[:, SIZE // 2, SIZE // 2])) > 8  # channels differ
+
+
+def test_occlusion_paints_pixels_but_keeps_the_target_and_is_seeded():
+    config = AugmentConfig(rotation_deg=0, translation=0, scale_min=1, scale_max=1,
+                           color_min=1, color_max=1, occlusion_prob=1.0)
+    image = _coordinate_image().expand(4, -1, -1, -1).contiguous()
+    posmap, mask = _face_posmap()
+    posmaps = posmap.expand(4, -1, -1, -1)
+    first = augment_batch(image, posmaps, mask, config, torch.Generator().manual_seed(5))
+    again = augment_batch(image, posmaps, mask, config, torch.Generator().manual_seed(5))
+    assert torch.equal(first[0], again[0]) and torch.equal(first[1], again[1])
+    changed = (first[0] != image).any(dim=-1).float().mean(dim=(1, 2))
+    assert torch.all(changed > 0.003) and torch.all(changed < 0.9)
+    torch.testing.assert_close(first[1], posmaps, rtol=0, atol=1e-4)

@@ -1,0 +1,128 @@
+import json
+
+import cv2
+import pytest
+import torch
+from safetensors import safe_open
+from torch import nn
+
+from facerecon.cli.main import main
+from facerecon.errors import InvalidInputError
+from facerecon.models import ModelConfig, get_config
+from facerecon.train import loop
+from facerecon.train.config import load_config
+from facerecon.train.dataset import ShardDataset, collate
+from facerecon.train.loop import Trainer
+
+TINY = ModelConfig(name="tiny", input_size=128, output_size=128, output_scale=140.8)
+
+
+class TinyPosmapNet(nn.Module):
+    """conv-BN-ReLU down, transposed conv up: enough to have weights, buffers and Adam state."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8),
+                                  nn.ReLU(), nn.ConvTranspose2d(8, 3, 4, 2, 1))
+
+    def forward(self, x):
+        return torch.sigmoid(self.body(x).float()) * TINY.output_scale
+
+
+@pytest.fixture()
+def tiny_model(monkeypatch):
+    monkeypatch.setattr(loop, "get_config", lambda name: TINY)
+    monkeypatch.setattr(loop, "create_model", lambda name: TinyPosmapNet())
+
+
+def _config(build, output, *overrides):
+    settings = [f"data_dir={build}", f"output_dir={output}", "batch_size=2", "epochs=2",
+                "workers=0", "log_every_steps=1", "checkpoint_every_steps=100", *overrides]
+    return load_config(None, settings)
+
+
+def test_resume_is_exact(tiny_build, tmp_path, tiny_model):
+    straight = Trainer(_config(tiny_build, tmp_path / "a", "max_steps=4"))
+    straight.run()
+    first = Trainer(_config(tiny_build, tmp_path / "b", "max_steps=2"))
+    first.run()
+    resumed = Trainer(_config(tiny_build, tmp_path / "b", "max_steps=4"),
+                      resume=tmp_path / "b" / "last.pt")
+    assert resumed.step == 2
+    resumed.run()
+    assert resumed.step == straight.step == 4  # 3 steps per epoch: crosses an epoch end
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    a, b = straight.optimizer.state_dict()["state"], resumed.optimizer.state_dict()["state"]
+    assert all(torch.equal(a[i]["exp_avg"], b[i]["exp_avg"]) for i in a)
+    # Same training log; the resumed run also validated when its first half stopped.
+    log_a = [(r["step"], r["loss"]) for r in straight.history() if r["kind"] == "train"]
+    log_b = [(r["step"], r["loss"]) for r in resumed.history() if r["kind"] == "train"]
+    assert log_a == log_b
+    assert [r["step"] for r in resumed.history() if r["kind"] == "val"] == [2, 3, 4]
+
+
+def test_run_writes_logs_curves_and_weights(tiny_build, tmp_path, tiny_model):
+    output = tmp_path / "run"
+    summary = Trainer(_config(tiny_build, output, "epochs=1")).run()
+    assert summary["step"] == 3 and summary["last_val"]["val_samples"] == 3
+    records = [json.loads(line) for line in (output / "metrics.jsonl").read_text().splitlines()]
+    train = [r for r in records if r["kind"] == "train"]
+    val = [r for r in records if r["kind"] == "val"]
+    assert [r["step"] for r in train] == [1, 2, 3] and all(r["img_per_s"] > 0 for r in train)
+    assert len(val) == 1 and 0 < val[0]["nme_bbox"] and val[0]["val_samples_300w"] == 1
+    assert cv2.imread(str(output / "curves.png")).shape[0] > 100
+    with safe_open(str(output / "final.safetensors"), "pt") as handle:
+        metadata = handle.metadata()
+    assert metadata["model"] == "mobile_posmap128"  # the config's name (model patched)
+    assert len(metadata["data_manifest_sha256"]) == 64
+    assert json.loads(metadata["config"])["batch_size"] == 2
+    assert json.loads(metadata["metrics"])["nme_bbox"] == val[0]["nme_bbox"]
+    assert (output / "best.safetensors").is_file() and (output / "config.yaml").is_file()
+
+
+def test_resume_with_other_settings_or_data_is_refused(tiny_build, tmp_path, tiny_model,
+                                                      make_build):
+    Trainer(_config(tiny_build, tmp_path / "a", "max_steps=1")).run()
+    checkpoint = tmp_path / "a" / "last.pt"
+    with pytest.raises(InvalidInputError, match="lr"):
+        Trainer(_config(tiny_build, tmp_path / "a", "lr=0.5"), resume=checkpoint)
+    make_build(tiny_build, train=8)  # the build grew: same settings, other data
+    with pytest.raises(InvalidInputError, match="6 training samples"):
+        Trainer(_config(tiny_build, tmp_path / "a"), resume=checkpoint)
+
+
+def test_cli_trains_and_resumes(tiny_build, tmp_path, tiny_model, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"data_dir: {tiny_build}\noutput_dir: {tmp_path / 'cli'}\nbatch_size: 2\n"
+                      "epochs: 1\nworkers: 0\n", encoding="utf-8")
+    assert main(["train", "-c", str(config), "--set", "max_steps=1", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["step"] == 1
+    # The checkpoint's own config (max_steps=1) is used unless --set changes it.
+    resume = ["train", "--resume", str(tmp_path / "cli" / "last.pt"), "--no-progress"]
+    assert main(resume) == 0
+    assert json.loads(capsys.readouterr().out)["step"] == 1
+    assert main([*resume, "--set", "max_steps=0"]) == 0
+    assert json.loads(capsys.readouterr().out)["step"] == 3
+    assert main(["train", "--set", "lr=1", "--no-progress"]) == 1  # no config, no checkpoint
+
+
+def test_a_real_small_model_overfits_a_fixed_batch(tiny_build):
+    """Three Adam steps of mobile_posmap128 (bf16, channels-last) on one batch lower its loss."""
+    config = load_config(None, [f"data_dir={tiny_build}", "batch_size=2", "lr=0.003",
+                                "augment.enabled=false"])
+    trainer = Trainer(config)
+    batch = collate([trainer.train_set[i] for i in range(2)])
+    losses = [trainer.train_step(batch) for _ in range(3)]
+    assert losses[2] < losses[1] < losses[0] and losses[2] < 0.9 * losses[0], losses
+    assert isinstance(trainer.train_set, ShardDataset)
+    assert trainer.model_config == get_config("mobile_posmap128")
+
+
+def test_normalisation_on_the_device_matches_the_model_config():
+    from facerecon.train.validate import normalize_on
+
+    config = get_config("mobile_posmap128")
+    crops = torch.randint(0, 256, (2, 128, 128, 3), dtype=torch.uint8)
+    torch.testing.assert_close(normalize_on(crops, config, torch.device("cpu")),
+                               config.normalize(crops), rtol=1e-6, atol=1e-6)

@@ -1,0 +1,49 @@
+import pytest
+import torch
+
+from facerecon.errors import InvalidInputError
+from facerecon.topology import load_topology
+from facerecon.train.losses import loss_weights, weighted_posmap_loss
+
+
+def test_uniform_error_gives_its_squared_size_in_percent_of_the_crop():
+    weights = loss_weights(load_topology(128).weight_mask)
+    target = torch.rand(2, 128, 128, 3) * 100
+    # A 3-4-0 offset is 5 px; on a 250 px crop that is 2 % -> loss 4.
+    pred = target + torch.tensor([3.0, -4.0, 0.0])
+    assert float(weighted_posmap_loss(pred, target, weights, 250)) == pytest.approx(4.0, rel=1e-5)
+
+
+def test_weights_select_pixels_and_normalise():
+    weights = torch.zeros(4, 4)
+    weights[0, 0], weights[1, 1] = 3.0, 1.0
+    target = torch.zeros(1, 4, 4, 3)
+    pred = target.clone()
+    pred[0, 0, 0, 2] = 2.0  # 2 px at weight 3
+    pred[0, 1, 1, 0] = 4.0  # 4 px at weight 1
+    pred[0, 2, 2, 1] = 100.0  # weight 0: ignored
+    expected = (3 * 4 + 1 * 16) / 4 / (100 / 100) ** 2
+    assert float(weighted_posmap_loss(pred, target, weights, 100)) == pytest.approx(expected)
+
+
+def test_loss_is_a_batch_mean_and_has_gradients():
+    weights = torch.ones(4, 4)
+    target = torch.zeros(2, 4, 4, 3)
+    pred = torch.zeros(2, 4, 4, 3, requires_grad=True)
+    offsets = torch.zeros(2, 4, 4, 3)
+    offsets[0, ..., 0] = 1.0
+    loss = weighted_posmap_loss(pred + offsets, target, weights, 100)
+    assert float(loss.detach()) == pytest.approx(0.5)
+    loss.backward()
+    assert pred.grad.abs().sum() > 0
+
+
+def test_bad_shapes_and_zero_weights_raise():
+    with pytest.raises(InvalidInputError):
+        weighted_posmap_loss(torch.zeros(1, 4, 4, 3), torch.zeros(1, 4, 4, 2), torch.ones(4, 4),
+                             10)
+    with pytest.raises(InvalidInputError):
+        weighted_posmap_loss(torch.zeros(1, 4, 4, 3), torch.zeros(1, 4, 4, 3), torch.zeros(4, 4),
+                             10)
+    with pytest.raises(InvalidInputError):
+        loss_weights(-torch.ones(4, 4).numpy())
