@@ -10,7 +10,6 @@ against the truth.
 
 from __future__ import annotations
 
-import sys
 from argparse import Namespace
 from pathlib import Path
 
