@@ -125,12 +125,13 @@ class FaceReconstructor:
             patches = np.stack([crop.warp(image) for crop in batch])
             predicted = self.predictor(patches, batch)
             for crop, posmap in zip(batch, predicted, strict=True):
-                posmaps.append(_posmap_to_image(posmap, crop, self.topology.uv_mask))
+                posmaps.append(posmap_to_image(posmap, crop, self.topology.uv_mask))
         return posmaps
 
 
-def _posmap_to_image(posmap: np.ndarray, crop: CropTransform, uv_mask: np.ndarray) -> np.ndarray:
-    """Map a crop-space (R, R, 3) position map to image pixels (z scaled alike), 0 off-mask."""
+def posmap_to_image(posmap: np.ndarray, crop: CropTransform, uv_mask: np.ndarray) -> np.ndarray:
+    """Map a crop-space (R, R, 3) position map to image pixels (x, y and z scaled alike by
+    the crop's inverse; z is not shifted); pixels off ``uv_mask`` are set to 0."""
     points = crop.to_image(posmap.reshape(-1, 3)).reshape(posmap.shape).astype(np.float32)
     points[~uv_mask] = 0.0
     return points

@@ -26,6 +26,14 @@ from facerecon.topology import UVTopology
 VISIBILITY_TOLERANCE_PX = 1.0
 
 
+@functools.lru_cache(maxsize=4)
+def canonical_dense_vertices(topology: UVTopology) -> np.ndarray:
+    """(N, 3) dense vertices of the topology's canonical frontal face (decoded once)."""
+    vertices = decode(topology.canonical_posmap, topology).vertices
+    vertices.setflags(write=False)
+    return vertices
+
+
 @dataclass(frozen=True, eq=False)
 class Face:
     """One reconstructed face. Coordinates follow :mod:`facerecon.types` (image pixels, x right,
@@ -108,8 +116,7 @@ class Face:
     @functools.cached_property
     def pose(self) -> Pose:
         """Similarity of the canonical frontal face onto this face (all dense vertices)."""
-        canonical = decode(self.topology.canonical_posmap, self.topology).vertices
-        return estimate_pose(self.vertices, canonical)
+        return estimate_pose(self.vertices, canonical_dense_vertices(self.topology))
 
     def depth(self, background: float = 0.0) -> np.ndarray:
         """(H, W) float32 z of the face surface per image pixel, ``background`` elsewhere

@@ -1,0 +1,146 @@
+"""Per-stage latency of the reconstruction pipeline (DESIGN.md's speed protocol), JSON out.
+
+Stages, batch 1, on scikit-image's astronaut photo (512 x 512, one face): detect (dlib HOG),
+crop (box -> similarity -> 256/128 warp), network, decode (crop -> image space, dense
+vertices, landmarks), pose (similarity fit of all vertices), the whole per-face step after
+detection (crop + network + decode + pose), and exports (OBJ, GLB of one face). Then the
+network's and the per-face step's throughput at batch 16. Medians over --runs runs after
+warm-up, with torch and numba limited to --threads threads.
+
+    PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/pipeline_speed.py [--weights FILE]
+
+Without --weights the shipped weights are used when they exist, else random ones (the
+timing does not depend on the values).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+COMMAND = "PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/pipeline_speed.py"
+RESULT = Path(__file__).resolve().parent / "results" / "pipeline_speed.json"
+
+
+def timed(fn, runs: int, warmup: int = 5) -> dict:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": round(float(np.median(times)), 3),
+            "p10_ms": round(float(np.percentile(times, 10)), 3),
+            "p90_ms": round(float(np.percentile(times, 90)), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--weights", default=None)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    import numba
+    import torch
+    from skimage.data import astronaut
+
+    from facerecon.api import FaceReconstructor, posmap_to_image
+    from facerecon.crop import box_crop_params, crop_from_box
+    from facerecon.face import Face
+    from facerecon.mesh import write_glb, write_obj
+    from facerecon.models import (
+        DEFAULT_MODEL,
+        create_model,
+        get_config,
+        prepare_for_inference,
+        shipped_weights,
+    )
+    from facerecon.predictor import NetworkPredictor
+
+    torch.set_num_threads(args.threads)
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    name = args.model or DEFAULT_MODEL
+    weights = args.weights or shipped_weights(name)
+    if weights is None:
+        with tempfile.NamedTemporaryFile(suffix=".safetensors", delete=False) as handle:
+            from facerecon.models import save_weights
+
+            save_weights(create_model(name), handle.name)
+            weights = handle.name
+    predictor = NetworkPredictor(name, weights=weights)
+    rec = FaceReconstructor(model=predictor)
+    image = astronaut()
+    detection = rec.detect(image)[0]
+    params = box_crop_params(rec.detector_name)
+    size = predictor.input_size
+
+    def crop():
+        return crop_from_box(detection.box, size, params.scale, params.center_shift)
+
+    def decode(transform, crop_posmap):
+        image_posmap = posmap_to_image(crop_posmap, transform, rec.topology.uv_mask)
+        return Face(detection.box, detection.score, transform, image_posmap, rec.topology, image)
+
+    def per_face():
+        transform = crop()
+        crop_posmap = predictor(transform.warp(image)[None], [transform])[0]
+        return decode(transform, crop_posmap).pose
+
+    transform = crop()
+    patch = transform.warp(image)[None]
+    posmap = predictor(patch, [transform])[0]
+    face = decode(transform, posmap)
+
+    stages = {
+        "detect": timed(lambda: rec.detect(image), args.runs),
+        "crop": timed(lambda: crop().warp(image), args.runs),
+        "network": timed(lambda: predictor(patch, [transform]), args.runs),
+        "decode": timed(lambda: decode(transform, posmap), args.runs),
+        "pose": timed(lambda: decode(transform, posmap).pose, args.runs),
+        "per_face_after_detection": timed(per_face, args.runs),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        mesh = face.mesh()
+        stages["export_obj"] = timed(lambda: write_obj(mesh, Path(folder) / "f.obj"), 10, 1)
+        stages["export_glb"] = timed(lambda: write_glb(mesh, Path(folder) / "f.glb"), 10, 1)
+
+    batch = np.repeat(patch, 16, axis=0)
+    transforms = [transform] * 16
+    network16 = timed(lambda: predictor(batch, transforms), max(10, args.runs // 5), 2)
+    many = timed(lambda: rec(image, boxes=[detection.box] * 16), max(10, args.runs // 5), 2)
+    config = get_config(name)
+    model = prepare_for_inference(create_model(name, weights=weights))
+    result = {
+        "command": COMMAND,
+        "model": name,
+        "weights": str(weights) if args.weights or shipped_weights(name) else "random",
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+        "input_size": config.input_size,
+        "output_size": config.output_size,
+        "dense_vertices": int(len(face.vertices)),
+        "threads": args.threads,
+        "runs": args.runs,
+        "torch": torch.__version__,
+        "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],
+        "stages_batch1": stages,
+        "batch16": {
+            "network_img_per_s": round(16000 / network16["median_ms"], 1),
+            "given_boxes_faces_per_s": round(16000 / many["median_ms"], 1),
+        },
+    }
+    RESULT.parent.mkdir(exist_ok=True)
+    RESULT.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
