@@ -150,7 +150,6 @@ def _write_npy(path, array: np.ndarray) -> None:
 
 def _write_depth(base: Path, image, faces) -> None:
     """One depth image for all faces of the image: the nearest surface wins."""
-    from facerecon.apps.depth import depth_to_uint8
     from facerecon.apps.draw import depth_colormap
 
     height, width = image.shape[:2]
@@ -160,4 +159,4 @@ def _write_depth(base: Path, image, faces) -> None:
     covered = np.isfinite(depth)
     depth[~covered] = 0.0
     _write_npy(f"{base}_depth.npy", depth)
-    write_image(f"{base}_depth.png", depth_colormap(depth_to_uint8(depth, covered)))
+    write_image(f"{base}_depth.png", depth_colormap(depth, covered))
