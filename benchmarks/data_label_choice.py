@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from facerecon.atomic import write_text
-from facerecon.data.images import read_image_rgb
 from facerecon.data.pts import read_pts
 from facerecon.data.teacher import Teacher, landmark_box, roi_from_box
+from facerecon.imageio import read_image
 from facerecon.morphable.fit import IctFitter
 from facerecon.morphable.ict import load_ict
 
@@ -42,7 +42,7 @@ def main() -> int:
     files = sorted((args.shared / "300w").glob("*/*.jpg"))[:: args.step]
     human_fit, teacher_fit, teacher_raw, residual = [], [], [], []
     for path in files:
-        image = read_image_rgb(path)
+        image = read_image(path)
         human = read_pts(path.with_suffix(".pts"))
         box = landmark_box(human)
         norm = float(np.sqrt(np.prod(box[2:] - box[:2])))

@@ -27,10 +27,10 @@ import torch
 
 from facerecon.atomic import write_text
 from facerecon.data.aflw2000 import Aflw2000Dataset
-from facerecon.data.images import read_image_rgb
 from facerecon.data.teacher import Teacher, crop_roi_bgr, decode_params
 from facerecon.data.teacher.roi import crop_to_image
 from facerecon.evaluate.aflw2000 import evaluate_aflw2000, predict_dataset
+from facerecon.imageio import read_image
 
 RESULT = Path(__file__).resolve().parent / "results" / "teacher_aflw2000.json"
 WARMUP, RUNS = 10, 50
@@ -50,7 +50,7 @@ def median_ms(function, runs: int = RUNS) -> float:
 def speed(teacher: Teacher, dataset: Aflw2000Dataset, threads: int) -> dict:
     torch.set_num_threads(threads)
     sample = dataset[0]
-    image = read_image_rgb(sample.image_path)
+    image = read_image(sample.image_path)
     roi = sample.roi_box
     crop = crop_roi_bgr(image, roi)
     params = teacher.run_network(crop[None])

@@ -27,11 +27,11 @@ from tqdm import tqdm
 
 from facerecon.atomic import write_text
 from facerecon.data.aflw2000 import Aflw2000Dataset
-from facerecon.data.images import read_image_rgb
 from facerecon.data.pts import iter_300w
 from facerecon.data.teacher import ROI_RULES, RoiRule, Teacher, landmark_box, roi_from_box
 from facerecon.evaluate.aflw2000 import evaluate_aflw2000, predict_dataset
 from facerecon.evaluate.metrics import nme_interocular
+from facerecon.imageio import read_image
 
 RESULT = Path(__file__).resolve().parent / "results" / "teacher_roi_rules.json"
 # A first run over scales 1.2-1.8 and shifts -0.1-0.2 found its best at shift 0.2 and scales
@@ -42,7 +42,7 @@ SHIFTS = (-0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
 
 def load_300w(folder: Path, step: int) -> tuple[list[np.ndarray], np.ndarray]:
     pairs = list(iter_300w(folder))[::step]
-    images = [read_image_rgb(path) for path, _ in pairs]
+    images = [read_image(path) for path, _ in pairs]
     return images, np.stack([points for _, points in pairs])
 
 

@@ -23,9 +23,10 @@ import numpy as np
 import torch
 
 from facerecon.atomic import write_text
-from facerecon.data.images import iter_image_files, read_image_rgb
+from facerecon.data.images import iter_image_files
 from facerecon.data.teacher import Teacher, landmark_box, roi_from_box
 from facerecon.evaluate.metrics import nme_bbox
+from facerecon.imageio import read_image
 
 RESULT = Path(__file__).resolve().parent / "results" / "teacher_utkface_whole.json"
 
@@ -43,7 +44,7 @@ def main() -> int:
     torch.set_num_threads(1)
     teacher = Teacher.from_folder(args.shared / "teacher-3ddfa")
     paths = list(iter_image_files(args.shared / "utkface"))[:: args.step]
-    images = [read_image_rgb(path) for path in paths]
+    images = [read_image(path) for path in paths]
     whole = np.stack([[-0.5, -0.5, im.shape[1] - 0.5, im.shape[0] - 0.5] for im in images]).astype(
         np.float32
     )
