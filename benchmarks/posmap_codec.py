@@ -15,32 +15,20 @@ Writes benchmarks/results/posmap_codec.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import time
 from pathlib import Path
 
 import numpy as np
+from common import load_average, machine, median_ms, write_result
 
-from facerecon.atomic import write_text
 from facerecon.morphable.ict import load_ict
 from facerecon.posmap import decode, encode
 from facerecon.topology import load_topology
 from facerecon.topology.build import to_image_frame
 
-RESULTS = Path(__file__).resolve().parent / "results" / "posmap_codec.json"
 
-
-def median_ms(fn, runs: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return round(float(np.median(times) * 1e3), 3)
+def wall_ms(fn, runs: int) -> float:
+    return median_ms(fn, runs)["median_ms"]
 
 
 def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -86,10 +74,10 @@ def measure(model, resolution: int, runs: int, faces: int, seed: int) -> dict:
                               "p95": round(float(np.percentile(errors, 95)), 4),
                               "max": round(float(errors.max()), 4)},
         "median_ms": {
-            "encode_b1": median_ms(lambda: encode(one, topology), runs),
-            "decode_b1": median_ms(lambda: decode(posmap, topology), runs),
-            "encode_b16": median_ms(lambda: encode(batch, topology), runs),
-            "decode_b16": median_ms(lambda: decode(posmaps, topology), runs),
+            "encode_b1": wall_ms(lambda: encode(one, topology), runs),
+            "decode_b1": wall_ms(lambda: decode(posmap, topology), runs),
+            "encode_b16": wall_ms(lambda: encode(batch, topology), runs),
+            "decode_b16": wall_ms(lambda: decode(posmaps, topology), runs),
         },
     }
 
@@ -108,15 +96,12 @@ def main() -> None:
         "statistic": f"median of {args.runs} runs after 5 warm-up runs, wall clock ms; "
                      f"landmark errors over {args.faces} random faces x 68 (3D, crop px)",
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus, shared with other jobs "
-                   "(timings noisy)",
-        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+        "machine": machine(),
+        "load_average_1min_at_start": load_average(),
         "resolutions": {str(size): measure(model, size, args.runs, args.faces, args.seed)
                         for size in (256, 128)},
     }
-    text = json.dumps(result, indent=2)
-    write_text(RESULTS, text + "\n")
-    print(text)
+    write_result("posmap_codec", result)
 
 
 if __name__ == "__main__":
