@@ -72,21 +72,25 @@ def median_ms(
     *,
     cpu: str | None = None,
     percentiles: Mapping[str, float] | None = None,
-    digits: int = 3,
+    digits: int | None = 3,
 ) -> dict[str, float]:
     """Median wall-clock milliseconds of ``fn()`` after warm-up (see :func:`time_ms`).
 
     Returns:
         ``{"median_ms": ...}``, then one entry per ``percentiles`` item (key -> percentile
         of the wall times, e.g. ``{"p90_ms": 90}``), then ``"median_cpu_ms"`` when ``cpu``
-        is given; values rounded to ``digits`` decimals.
+        is given; values rounded to ``digits`` decimals (None: not rounded).
     """
     wall, cpu_times = time_ms(fn, runs, warmup, cpu)
-    result = {"median_ms": round(float(np.median(wall)), digits)}
+
+    def ms(value) -> float:
+        return float(value) if digits is None else round(float(value), digits)
+
+    result = {"median_ms": ms(np.median(wall))}
     for key, q in (percentiles or {}).items():
-        result[key] = round(float(np.percentile(wall, q)), digits)
+        result[key] = ms(np.percentile(wall, q))
     if cpu_times is not None:
-        result["median_cpu_ms"] = round(float(np.median(cpu_times)), digits)
+        result["median_cpu_ms"] = ms(np.median(cpu_times))
     return result
 
 
