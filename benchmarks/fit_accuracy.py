@@ -44,8 +44,9 @@ from pathlib import Path  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from facerecon.apps.pose import Pose, rotation_from_euler  # noqa: E402
+from facerecon.apps.pose import rotation_from_euler  # noqa: E402
 from facerecon.atomic import atomic_path, write_bytes  # noqa: E402
+from facerecon.data.synthetic import random_ict_face  # noqa: E402
 from facerecon.morphable.fit import DROP_RESIDUAL_NME, FLIP_Y, IctFitter  # noqa: E402
 from facerecon.morphable.ict import load_ict  # noqa: E402
 from facerecon.morphable.jaw_contour import select_silhouette  # noqa: E402
@@ -58,18 +59,6 @@ def summarise(values) -> dict:
     return {"mean": float(values.mean()), "median": float(np.median(values)),
             "p90": float(np.percentile(values, 90)), "p99": float(np.percentile(values, 99)),
             "max": float(values.max())}
-
-
-def random_face(model, rng, yaw=None):
-    identity = rng.normal(size=100) * 0.7
-    expression = np.zeros(53)
-    active = rng.choice(53, size=rng.integers(0, 6), replace=False)
-    expression[active] = rng.uniform(0, 1, size=active.size)
-    pose = Pose.from_euler(rng.uniform(-70, 70) if yaw is None else yaw,
-                           rng.uniform(-30, 30), rng.uniform(-30, 30), scale=rng.uniform(8, 16),
-                           translation=rng.uniform([120, 120, -50], [220, 220, 50]))
-    canonical = model.shape(identity, expression).astype(np.float64) * FLIP_Y
-    return identity, expression, pose, canonical
 
 
 def outline_landmark_vertices(fitter, model, canonical, pose) -> np.ndarray:
@@ -88,7 +77,7 @@ def synthetic(model, fitter, condition: str, faces: int, seed: int) -> dict:
     jaw_exact = []
     for _ in range(faces):
         yaw = None if condition != "2d_yaw60" else 60.0 * rng.choice([-1.0, 1.0])
-        _, _, pose, canonical = random_face(model, rng, yaw)
+        _, _, pose, canonical = random_ict_face(model, rng, yaw)
         truth = pose.project(canonical)
         if condition == "3d":
             vertices = np.asarray(model.landmark_indices)
@@ -121,7 +110,7 @@ def synthetic(model, fitter, condition: str, faces: int, seed: int) -> dict:
 
 def timing(model, fitter, runs: int) -> dict:
     rng = np.random.default_rng(99)
-    _, _, pose, canonical = random_face(model, rng)
+    _, _, pose, canonical = random_ict_face(model, rng)
     truth = pose.project(canonical)[model.landmark_indices]
     report = {}
     for name, landmarks in (("3d", truth), ("2d", truth[:, :2])):
