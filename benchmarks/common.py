@@ -94,6 +94,17 @@ def median_ms(
     return result
 
 
+def median_table(cases: Mapping[str, Callable[[], object]], runs: int, warmup: int = 5,
+                 **options) -> dict[str, dict[str, float]]:
+    """:func:`median_ms` of every case, arranged by statistic:
+    ``{"median_ms": {case: ...}, "median_cpu_ms": {case: ...}, ...}`` (options as there)."""
+    table: dict[str, dict[str, float]] = {}
+    for case, fn in cases.items():
+        for key, value in median_ms(fn, runs, warmup, **options).items():
+            table.setdefault(key, {})[case] = value
+    return table
+
+
 def load_average() -> float:
     """The 1-minute load average, rounded to 2 decimals (how busy the shared machine was)."""
     return round(os.getloadavg()[0], 2)

@@ -16,7 +16,7 @@ import sys
 
 import numba
 import numpy as np
-from common import load_average, machine, median_ms, set_threads, write_result
+from common import load_average, machine, median_table, set_threads, write_result
 
 from facerecon.render.shading import render_colors, render_shaded, render_textured
 
@@ -71,13 +71,8 @@ def main() -> None:
             "texture": [256, 256],
         },
         "target_ms": 15.0,
-        "median_ms": {},
-        "median_cpu_ms": {},
     }
-    for name, fn in cases.items():
-        timing = median_ms(fn, args.runs, cpu="thread")
-        result["median_ms"][name] = timing["median_ms"]
-        result["median_cpu_ms"][name] = timing["median_cpu_ms"]
+    result.update(median_table(cases, args.runs, cpu="thread"))
     write_result("render_back_speed", result)
 
 

@@ -16,7 +16,7 @@ import sys
 
 import numba
 import numpy as np
-from common import load_average, machine, median_ms, set_threads, write_result
+from common import load_average, machine, median_table, set_threads, write_result
 
 from facerecon.render.rasterize import rasterize
 
@@ -87,15 +87,10 @@ def main() -> None:
             "image_1024": {"vertices": len(face_vertices), "triangles": len(face_triangles)},
         },
         "targets_ms": {"uv_256_xyz": 3.0, "image_1024_depth_only": 40.0},
-        "median_ms": {},
-        "median_cpu_ms": {},
     }
     covered = rasterize(face_vertices, face_triangles, 1024, 1024).mask.sum()
     result["meshes"]["image_1024"]["covered_pixels"] = int(covered)
-    for name, fn in cases.items():
-        timing = median_ms(fn, args.runs, cpu="thread")
-        result["median_ms"][name] = timing["median_ms"]
-        result["median_cpu_ms"][name] = timing["median_cpu_ms"]
+    result.update(median_table(cases, args.runs, cpu="thread"))
     write_result("render_speed", result)
 
 
