@@ -19,14 +19,13 @@ Writes benchmarks/results/aflw_roi_crop.json and prints the same JSON.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
+from common import write_result
 
-from facerecon.atomic import write_text
 from facerecon.crop import crop_from_box, crop_from_landmarks, fit_box_crop_params
 from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.data.pts import iter_300w
@@ -36,7 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACERECON_SHARED_DATA", REPO.parent / "shared" / "data"))
 COMMAND = ("FACERECON_SHARED_DATA=/work/shared/data PYTHONPATH=src OMP_NUM_THREADS=2 "
            "/work/venv/bin/python benchmarks/aflw_roi_crop.py")
-RESULT = REPO / "benchmarks" / "results" / "aflw_roi_crop.json"
 
 
 def crop_residuals(boxes: np.ndarray, landmarks: np.ndarray, params) -> dict:
@@ -83,9 +81,7 @@ def main() -> int:
             "roi_side_px_min_max": [float(sides.min()), float(sides.max())],
         },
     }
-    text = json.dumps(report, indent=1)
-    write_text(RESULT, text + "\n")
-    sys.stdout.write(text + "\n")
+    write_result("aflw_roi_crop", report, indent=1)
     return 0
 
 

@@ -17,7 +17,6 @@ module's own wrappers should re-run this fit with their settings.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -25,8 +24,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import write_result
 
-from facerecon.atomic import write_text
 from facerecon.crop import crop_from_box, crop_from_landmarks, fit_box_crop_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,10 +114,7 @@ def main() -> None:
               "haar_settings": HAAR_SETTINGS, "dlib_settings": DLIB_SETTINGS,
               "versions": {"opencv": cv2.__version__, "dlib": dlib.__version__},
               "seconds": round(time.perf_counter() - started, 1), "sources": results}
-    text = json.dumps(report, indent=1)
-    print(text)
-    out = REPO / "benchmarks" / "results" / "crop_params.json"
-    write_text(out, text + "\n")
+    write_result("crop_params", report, indent=1)
 
 
 if __name__ == "__main__":

@@ -9,16 +9,13 @@ Median (and p90) over 200 runs after 20 warm-up runs, 2 threads, one 300-W AFW J
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from pathlib import Path
 
-import cv2
 import numpy as np
+from common import median_ms, set_threads, write_result
 
-from facerecon.atomic import write_text
 from facerecon.crop import crop_from_box
 from facerecon.imageio import read_image
 
@@ -31,21 +28,13 @@ WARMUP, RUNS = 20, 200
 
 
 def timed(function) -> dict:
-    for _ in range(WARMUP):
-        function()
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1e3)
-    return {"median_ms": round(float(np.median(times)), 4),
-            "p90_ms": round(float(np.percentile(times, 90)), 4)}
+    return median_ms(function, RUNS, WARMUP, percentiles={"p90_ms": 90}, digits=4)
 
 
 def main() -> None:
     if not IMAGE.exists():
         sys.exit(f"missing {IMAGE}")
-    cv2.setNumThreads(2)
+    set_threads(2)
     image = read_image(IMAGE)
     box = [100.0, 100.0, 300.0, 320.0]
     crop = crop_from_box(box, 256, 1.6, 0.0)
@@ -61,9 +50,7 @@ def main() -> None:
             "to_image_posmap_256": timed(lambda: crop.to_image(posmap)),
         },
     }
-    text = json.dumps(report, indent=1)
-    print(text)
-    write_text(REPO / "benchmarks" / "results" / "crop_speed.json", text + "\n")
+    write_result("crop_speed", report, indent=1)
 
 
 if __name__ == "__main__":

@@ -14,19 +14,17 @@ Writes benchmarks/results/data_label_choice.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
+from common import write_result
 
-from facerecon.atomic import write_text
-from facerecon.data.images import read_image_rgb
 from facerecon.data.pts import read_pts
 from facerecon.data.teacher import Teacher, landmark_box, roi_from_box
+from facerecon.imageio import read_image
 from facerecon.morphable.fit import IctFitter
 from facerecon.morphable.ict import load_ict
 
-RESULT = Path(__file__).resolve().parent / "results" / "data_label_choice.json"
 COMMAND = ("PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/data_label_choice.py "
            "--shared ../shared/data")
 
@@ -42,7 +40,7 @@ def main() -> int:
     files = sorted((args.shared / "300w").glob("*/*.jpg"))[:: args.step]
     human_fit, teacher_fit, teacher_raw, residual = [], [], [], []
     for path in files:
-        image = read_image_rgb(path)
+        image = read_image(path)
         human = read_pts(path.with_suffix(".pts"))
         box = landmark_box(human)
         norm = float(np.sqrt(np.prod(box[2:] - box[:2])))
@@ -64,9 +62,7 @@ def main() -> int:
         "human2d_fit_residual_nme_median": float(np.median(residual)),
         "note": "NME = mean 68-point 2D error / sqrt(w*h) of the human landmark box; means",
     }
-    text = json.dumps(result, indent=1)
-    write_text(RESULT, text + "\n")
-    print(text)
+    write_result("data_label_choice", result, indent=1)
     return 0
 
 

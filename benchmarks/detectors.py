@@ -33,10 +33,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from common import RESULTS, set_threads, write_result  # noqa: E402
 
-from facerecon.atomic import write_text  # noqa: E402
 from facerecon.detection import create_detector  # noqa: E402
 from facerecon.errors import MissingDependencyError  # noqa: E402
+from facerecon.imageio import read_image  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 IOU_THRESHOLD = 0.4
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     shared = os.environ.get("FACERECON_SHARED_DATA") or ROOT.parent / "shared" / "data"
     parser.add_argument("--data", type=Path, default=Path(shared) / "300w")
     parser.add_argument("--every", type=int, default=1, help="use every n-th image per subset")
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks/results/detectors.json")
+    parser.add_argument("--output", type=Path, default=RESULTS / "detectors.json")
     parser.add_argument(
         "--table", type=Path, help="print the Markdown table of this results JSON and stop"
     )
@@ -179,12 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         print(markdown_table(json.loads(args.table.read_text())))
         return 0
-    cv2.setNumThreads(2)
+    set_threads(2)
 
     samples = load_samples(args.data, args.every)
     images, landmark_boxes, subsets = [], [], []
     for subset, jpg, pts in samples:
-        images.append(np.ascontiguousarray(cv2.imread(str(jpg), cv2.IMREAD_COLOR)[:, :, ::-1]))
+        images.append(read_image(jpg))
         points = np.loadtxt(pts, dtype=np.float64).reshape(68, 2)
         landmark_boxes.append(np.concatenate([points.min(axis=0), points.max(axis=0)]))
         subsets.append(subset)
@@ -227,10 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         "in detection-box widths/heights (+x right, +y down), size ratios landmark/detection",
         "results": results,
     }
-    text = json.dumps(report, indent=2)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    write_text(args.output, text + "\n")
-    print(text)
+    write_result("detectors", report, path=args.output)
     return 0
 
 

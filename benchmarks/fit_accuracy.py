@@ -35,17 +35,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy: one core per fit
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from common import RESULTS, median_ms, write_result  # noqa: E402
 
-from facerecon.apps.pose import Pose, rotation_from_euler  # noqa: E402
-from facerecon.atomic import atomic_path, write_bytes  # noqa: E402
+from facerecon.apps.pose import rotation_from_euler  # noqa: E402
+from facerecon.atomic import atomic_path  # noqa: E402
+from facerecon.data.synthetic import random_ict_face  # noqa: E402
 from facerecon.morphable.fit import DROP_RESIDUAL_NME, FLIP_Y, IctFitter  # noqa: E402
 from facerecon.morphable.ict import load_ict  # noqa: E402
 from facerecon.morphable.jaw_contour import select_silhouette  # noqa: E402
@@ -58,18 +58,6 @@ def summarise(values) -> dict:
     return {"mean": float(values.mean()), "median": float(np.median(values)),
             "p90": float(np.percentile(values, 90)), "p99": float(np.percentile(values, 99)),
             "max": float(values.max())}
-
-
-def random_face(model, rng, yaw=None):
-    identity = rng.normal(size=100) * 0.7
-    expression = np.zeros(53)
-    active = rng.choice(53, size=rng.integers(0, 6), replace=False)
-    expression[active] = rng.uniform(0, 1, size=active.size)
-    pose = Pose.from_euler(rng.uniform(-70, 70) if yaw is None else yaw,
-                           rng.uniform(-30, 30), rng.uniform(-30, 30), scale=rng.uniform(8, 16),
-                           translation=rng.uniform([120, 120, -50], [220, 220, 50]))
-    canonical = model.shape(identity, expression).astype(np.float64) * FLIP_Y
-    return identity, expression, pose, canonical
 
 
 def outline_landmark_vertices(fitter, model, canonical, pose) -> np.ndarray:
@@ -88,7 +76,7 @@ def synthetic(model, fitter, condition: str, faces: int, seed: int) -> dict:
     jaw_exact = []
     for _ in range(faces):
         yaw = None if condition != "2d_yaw60" else 60.0 * rng.choice([-1.0, 1.0])
-        _, _, pose, canonical = random_face(model, rng, yaw)
+        _, _, pose, canonical = random_ict_face(model, rng, yaw)
         truth = pose.project(canonical)
         if condition == "3d":
             vertices = np.asarray(model.landmark_indices)
@@ -121,21 +109,14 @@ def synthetic(model, fitter, condition: str, faces: int, seed: int) -> dict:
 
 def timing(model, fitter, runs: int) -> dict:
     rng = np.random.default_rng(99)
-    _, _, pose, canonical = random_face(model, rng)
+    _, _, pose, canonical = random_ict_face(model, rng)
     truth = pose.project(canonical)[model.landmark_indices]
     report = {}
     for name, landmarks in (("3d", truth), ("2d", truth[:, :2])):
-        for _ in range(5):
-            fitter.fit(landmarks)
-        wall, cpu = [], []
-        for _ in range(runs):
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            fitter.fit(landmarks)
-            cpu.append(time.thread_time() - start_cpu)
-            wall.append(time.perf_counter() - start)
-        report[name] = {"median_wall_ms": 1e3 * float(np.median(wall)),
-                        "median_thread_cpu_ms": 1e3 * float(np.median(cpu)),
-                        "runs": runs, "warmup": 5}
+        ms = median_ms(lambda points=landmarks: fitter.fit(points), runs, 5, cpu="thread",
+                       digits=None)
+        report[name] = {"median_wall_ms": ms["median_ms"],
+                        "median_thread_cpu_ms": ms["median_cpu_ms"], "runs": runs, "warmup": 5}
     return report
 
 
@@ -250,7 +231,7 @@ def main() -> None:
     parser.add_argument("--timing-runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--montage", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/fit_accuracy.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "fit_accuracy.json")
     args = parser.parse_args()
 
     model = load_ict(args.ict)
@@ -282,9 +263,7 @@ def main() -> None:
         "platform": {"python": platform.python_version(), "numpy": np.__version__,
                      "machine": platform.machine(), "load_average": os.getloadavg()},
     }
-    text = json.dumps(report, indent=2)
-    write_bytes(args.out, (text + "\n").encode())
-    print(text)
+    write_result("fit_accuracy", report, path=args.out)
 
 
 if __name__ == "__main__":

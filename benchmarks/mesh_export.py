@@ -11,16 +11,13 @@ files written to a temporary folder. Run:
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from common import median_ms, write_result
 
-from facerecon.atomic import write_text
 from facerecon.mesh import (
     Mesh,
     pixel_to_uv,
@@ -34,7 +31,6 @@ from facerecon.mesh import (
 )
 
 GRID = 210
-RESULT = Path(__file__).resolve().parent / "results" / "mesh_export.json"
 
 
 def face_sized_mesh() -> Mesh:
@@ -58,15 +54,7 @@ def face_sized_mesh() -> Mesh:
 
 
 def timed(function, runs: int) -> dict:
-    for _ in range(3):
-        function()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1000.0)
-    q1, median, q3 = np.percentile(times, [25, 50, 75])
-    return {"median_ms": round(median, 2), "q1_ms": round(q1, 2), "q3_ms": round(q3, 2)}
+    return median_ms(function, runs, 3, percentiles={"q1_ms": 25, "q3_ms": 75}, digits=2)
 
 
 def main() -> None:
@@ -102,9 +90,7 @@ def main() -> None:
         "file_bytes": sizes,
         "results": results,
     }
-    text = json.dumps(report, indent=2)
-    write_text(RESULT, text + "\n")
-    sys.stdout.write(text + "\n")
+    write_result("mesh_export", report)
 
 
 if __name__ == "__main__":

@@ -25,31 +25,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
+import numpy as np
 import torch
+from common import RESULTS, load_average, time_ms, write_result
 
-from facerecon.atomic import write_text
 from facerecon.models import create_model, get_config, list_models, prepare_for_inference
 
-RESULTS = Path(__file__).resolve().parent / "results" / "model_speed.json"
 COMMAND = "PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/model_speed.py"
 
 
-def _median_seconds(step, repeats: int, warmup: int, clock=time.perf_counter) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = clock()
-        step()
-        times.append(clock() - start)
-    return statistics.median(times)
+def _median_seconds(step, repeats: int, warmup: int, cpu: bool = False) -> float:
+    """Median seconds of ``step()``: wall clock, or with ``cpu`` CPU time of this thread."""
+    wall, cpu_ms = time_ms(step, repeats, warmup, cpu="thread" if cpu else None)
+    return float(np.median(cpu_ms if cpu else wall)) / 1e3
 
 
 def _inference_seconds(model, inputs, bf16: bool, repeats: int, warmup: int = 10, **kw) -> float:
@@ -65,7 +57,7 @@ def _cpu_ms_one_thread(model, inputs, bf16: bool, repeats: int) -> float:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return 1e3 * _inference_seconds(model, inputs, bf16, repeats, clock=time.thread_time)
+        return 1e3 * _inference_seconds(model, inputs, bf16, repeats, cpu=True)
     finally:
         torch.set_num_threads(threads)
 
@@ -180,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=50, help="timed batch-1 runs (median)")
     parser.add_argument("--train-steps", type=int, default=5, help="timed Adam steps (median)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=RESULTS / "model_speed.json")
     parser.add_argument(
         "--table", action="store_true", help="print the Markdown table of --output and stop"
     )
@@ -189,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(markdown_table(json.loads(args.output.read_text())) + "\n")
         return 0
     torch.set_num_threads(args.threads)
-    load_before = os.getloadavg()
+    load_before = load_average()
     results = {name: measure(name, args.repeats, args.train_steps) for name in args.models}
     report = {
         "command": " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])]),
@@ -202,12 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         "threads": args.threads,
         "torch": torch.__version__,
         "cpu": _cpu_name(),
-        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "load_average_before_after": [load_before, load_average()],
         "models": results,
     }
-    text = json.dumps(report, indent=2)
-    write_text(args.output, text + "\n")
-    sys.stdout.write(text + "\n")
+    write_result("model_speed", report, path=args.output)
     return 0
 
 

@@ -29,30 +29,29 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "2")  # before numpy: 2 BLAS threads, as all benchmarks
 
 import argparse  # noqa: E402
-import json  # noqa: E402
-import lzma  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from common import RESULTS, median_ms, write_result  # noqa: E402
 
 from facerecon.apps.pose import Pose, estimate_pose  # noqa: E402
-from facerecon.atomic import write_bytes  # noqa: E402
+from facerecon.morphable.ict import load_ict  # noqa: E402
+from facerecon.topology.build import to_image_frame  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-FACE_VERTICES = 9409  # ICT "Full face area", vertices 0-9408
 EXPRESSIONS = ["jawOpen", "mouthSmile_L", "mouthSmile_R", "eyeBlink_L", "browInnerUp_R",
                "mouthPucker"]
 
 
-def read_face(path: Path) -> np.ndarray:
-    """The face-region vertices of one ICT OBJ (.obj.xz), image frame (y negated), float64."""
-    with lzma.open(path, "rt") as handle:
-        rows = [line[2:] for line in handle if line.startswith("v ")]
-    vertices = np.array(" ".join(rows[:FACE_VERTICES]).split(), dtype=np.float64)
-    return vertices.reshape(-1, 3) * [1.0, -1.0, 1.0]
+def face_model(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ICT's face region (load_ict) in the image frame, float64: neutral (V, 3), the first 10
+    identity deltas (10, V, 3) and the :data:`EXPRESSIONS` deltas (6, V, 3)."""
+    model = load_ict(folder)
+    chosen = [model.expression_names.index(name) for name in EXPRESSIONS]
+    return (to_image_frame(model.neutral), to_image_frame(model.identity_deltas[:10]),
+            to_image_frame(model.expression_deltas[chosen]))
 
 
 def angle_errors(pose: Pose, truth: Pose) -> tuple[float, np.ndarray]:
@@ -74,14 +73,10 @@ def main() -> None:
                         help="ICT FaceXModel folder (default: $FACERECON_SHARED_DATA/...)")
     parser.add_argument("--poses", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/pose_accuracy.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "pose_accuracy.json")
     args = parser.parse_args()
 
-    neutral = read_face(args.ict / "generic_neutral_mesh.obj.xz")
-    identity = np.stack([read_face(args.ict / f"identity{i:03d}.obj.xz") - neutral
-                         for i in range(10)])
-    expression = np.stack([read_face(args.ict / f"{name}.obj.xz") - neutral
-                           for name in EXPRESSIONS])
+    neutral, identity, expression = face_model(args.ict)
     rng = np.random.default_rng(args.seed)
 
     # name: (random identity, random expression, noise sigma in px)
@@ -123,13 +118,7 @@ def main() -> None:
 
     observed = Pose.from_euler(30, 10, 5, scale=8.0, translation=[200, 200, 0]).project(neutral)
     observed = observed.astype(np.float32)
-    for _ in range(5):
-        estimate_pose(observed, neutral)
-    times = []
-    for _ in range(100):
-        start = time.perf_counter()
-        estimate_pose(observed, neutral)
-        times.append(time.perf_counter() - start)
+    latency = median_ms(lambda: estimate_pose(observed, neutral), 100, 5, digits=None)
 
     report = {
         "command": " ".join(["PYTHONPATH=src python benchmarks/pose_accuracy.py", *sys.argv[1:]]),
@@ -138,16 +127,14 @@ def main() -> None:
         "seed": args.seed,
         "pose_sampling": "yaw U[-90,90], pitch U[-90,90], roll U[-180,180] deg; scale U[5,12]",
         "conditions": results,
-        "estimate_pose_latency_ms": {"vertices": FACE_VERTICES, "runs": len(times),
-                                     "warmup": 5, "median": 1e3 * float(np.median(times)),
+        "estimate_pose_latency_ms": {"vertices": len(neutral), "runs": 100,
+                                     "warmup": 5, "median": latency["median_ms"],
                                      "threads": os.environ["OMP_NUM_THREADS"],
                                      "note": "machine shared by several sessions: noisy"},
         "platform": {"python": platform.python_version(), "numpy": np.__version__,
                      "machine": platform.machine()},
     }
-    text = json.dumps(report, indent=2)
-    write_bytes(args.out, (text + "\n").encode())
-    print(text)
+    write_result("pose_accuracy", report, path=args.out)
 
 
 if __name__ == "__main__":

@@ -15,55 +15,20 @@ Writes benchmarks/results/posmap_codec.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import time
 from pathlib import Path
 
 import numpy as np
+from common import load_average, machine, median_ms, write_result
 
-from facerecon.atomic import write_text
+from facerecon.data.synthetic import random_posed_ict_face
 from facerecon.morphable.ict import load_ict
 from facerecon.posmap import decode, encode
 from facerecon.topology import load_topology
-from facerecon.topology.build import to_image_frame
-
-RESULTS = Path(__file__).resolve().parent / "results" / "posmap_codec.json"
 
 
-def median_ms(fn, runs: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return round(float(np.median(times) * 1e3), 3)
-
-
-def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """Rz(roll) @ Ry(yaw) @ Rx(pitch), degrees, image frame (facerecon.types)."""
-    y, p, r = np.radians([yaw, pitch, roll])
-    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-
-def random_face(model, topology, rng) -> np.ndarray:
-    size = topology.resolution
-    face = to_image_frame(model.shape(rng.normal(size=100), rng.uniform(size=53)))
-    neutral = to_image_frame(model.neutral)
-    canonical = topology.canonical_vertices.astype(np.float64)
-    scale = np.ptp(canonical[:, 0]) / np.ptp(neutral[:, 0])
-    centre = np.array([(size - 1) / 2, (size - 1) / 2, 0.0])
-    placed = scale * (face - neutral.mean(axis=0)) + canonical.mean(axis=0)
-    turn = rotation(rng.uniform(-90, 90), rng.uniform(-35, 35), rng.uniform(-40, 40))
-    shift = np.append(rng.uniform(-25, 25, size=2) * size / 256, 0)
-    return (rng.uniform(0.7, 1.2) * (placed - centre) @ turn.T + centre + shift).astype(
-        np.float32)
+def wall_ms(fn, runs: int) -> float:
+    return median_ms(fn, runs)["median_ms"]
 
 
 def measure(model, resolution: int, runs: int, faces: int, seed: int) -> dict:
@@ -71,13 +36,13 @@ def measure(model, resolution: int, runs: int, faces: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     errors = []
     for _ in range(faces):
-        vertices = random_face(model, topology, rng)
+        vertices = random_posed_ict_face(model, topology, rng)
         decoded = decode(encode(vertices, topology), topology)
         errors.append(np.linalg.norm(decoded.landmarks - vertices[model.landmark_indices],
                                      axis=1))
     errors = np.concatenate(errors)
-    one = random_face(model, topology, rng)
-    batch = np.stack([random_face(model, topology, rng) for _ in range(16)])
+    one = random_posed_ict_face(model, topology, rng)
+    batch = np.stack([random_posed_ict_face(model, topology, rng) for _ in range(16)])
     posmap, posmaps = encode(one, topology), encode(batch, topology)
     return {
         "valid_pixels": topology.vertex_count,
@@ -86,10 +51,10 @@ def measure(model, resolution: int, runs: int, faces: int, seed: int) -> dict:
                               "p95": round(float(np.percentile(errors, 95)), 4),
                               "max": round(float(errors.max()), 4)},
         "median_ms": {
-            "encode_b1": median_ms(lambda: encode(one, topology), runs),
-            "decode_b1": median_ms(lambda: decode(posmap, topology), runs),
-            "encode_b16": median_ms(lambda: encode(batch, topology), runs),
-            "decode_b16": median_ms(lambda: decode(posmaps, topology), runs),
+            "encode_b1": wall_ms(lambda: encode(one, topology), runs),
+            "decode_b1": wall_ms(lambda: decode(posmap, topology), runs),
+            "encode_b16": wall_ms(lambda: encode(batch, topology), runs),
+            "decode_b16": wall_ms(lambda: decode(posmaps, topology), runs),
         },
     }
 
@@ -108,15 +73,12 @@ def main() -> None:
         "statistic": f"median of {args.runs} runs after 5 warm-up runs, wall clock ms; "
                      f"landmark errors over {args.faces} random faces x 68 (3D, crop px)",
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus, shared with other jobs "
-                   "(timings noisy)",
-        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+        "machine": machine(),
+        "load_average_1min_at_start": load_average(),
         "resolutions": {str(size): measure(model, size, args.runs, args.faces, args.seed)
                         for size in (256, 128)},
     }
-    text = json.dumps(result, indent=2)
-    write_text(RESULTS, text + "\n")
-    print(text)
+    write_result("posmap_codec", result)
 
 
 if __name__ == "__main__":

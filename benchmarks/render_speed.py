@@ -12,20 +12,13 @@ Writes benchmarks/results/render_speed.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
-import time
-from pathlib import Path
 
 import numba
 import numpy as np
+from common import load_average, machine, median_table, set_threads, write_result
 
-from facerecon.atomic import atomic_path
 from facerecon.render.rasterize import rasterize
-
-RESULTS = Path(__file__).resolve().parent / "results" / "render_speed.json"
 
 
 def grid_triangles(valid: np.ndarray) -> np.ndarray:
@@ -63,29 +56,12 @@ def face_patch_mesh(n_triangles: int = 40_000, image: int = 1024) -> tuple[np.nd
     return vertices, grid_triangles(np.ones((side, side), dtype=bool))
 
 
-def median_ms(fn, runs: int, warmup: int = 5) -> tuple[float, float]:
-    """Median wall-clock and median CPU (this thread) milliseconds of ``fn()``.
-
-    The kernels are single-threaded, so CPU time is the work itself; wall time also counts
-    waiting for a core, which on the shared machine can dominate.
-    """
-    for _ in range(warmup):
-        fn()
-    wall, cpu = [], []
-    for _ in range(runs):
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        fn()
-        cpu.append(time.thread_time() - start_cpu)
-        wall.append(time.perf_counter() - start)
-    return round(float(np.median(wall) * 1e3), 3), round(float(np.median(cpu) * 1e3), 3)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    numba.set_num_threads(args.threads)
+    set_threads(args.threads)
 
     uv_vertices, uv_triangles = uv_disc_mesh(256)
     face_vertices, face_triangles = face_patch_mesh(40_000, 1024)
@@ -102,9 +78,8 @@ def main() -> None:
         "statistic": f"median of {args.runs} runs after 5 warm-up runs, milliseconds "
         "(median_ms: wall clock; median_cpu_ms: CPU time of the calling thread)",
         "numba_threads": args.threads,
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus, shared with other jobs "
-        "(timings noisy)",
-        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+        "machine": machine(),
+        "load_average_1min_at_start": load_average(),
         "python": sys.version.split()[0],
         "numba": numba.__version__,
         "meshes": {
@@ -112,17 +87,11 @@ def main() -> None:
             "image_1024": {"vertices": len(face_vertices), "triangles": len(face_triangles)},
         },
         "targets_ms": {"uv_256_xyz": 3.0, "image_1024_depth_only": 40.0},
-        "median_ms": {},
-        "median_cpu_ms": {},
     }
     covered = rasterize(face_vertices, face_triangles, 1024, 1024).mask.sum()
     result["meshes"]["image_1024"]["covered_pixels"] = int(covered)
-    for name, fn in cases.items():
-        result["median_ms"][name], result["median_cpu_ms"][name] = median_ms(fn, args.runs)
-    text = json.dumps(result, indent=2)
-    with atomic_path(RESULTS) as tmp:
-        tmp.write_text(text + "\n")
-    print(text)
+    result.update(median_table(cases, args.runs, cpu="thread"))
+    write_result("render_speed", result)
 
 
 if __name__ == "__main__":

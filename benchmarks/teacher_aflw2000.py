@@ -16,41 +16,30 @@ Writes benchmarks/results/teacher_aflw2000.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from common import median_ms, write_result
 
-from facerecon.atomic import write_text
 from facerecon.data.aflw2000 import Aflw2000Dataset
-from facerecon.data.images import read_image_rgb
 from facerecon.data.teacher import Teacher, crop_roi_bgr, decode_params
 from facerecon.data.teacher.roi import crop_to_image
 from facerecon.evaluate.aflw2000 import evaluate_aflw2000, predict_dataset
+from facerecon.imageio import read_image
 
-RESULT = Path(__file__).resolve().parent / "results" / "teacher_aflw2000.json"
 WARMUP, RUNS = 10, 50
 
 
-def median_ms(function, runs: int = RUNS) -> float:
-    for _ in range(WARMUP):
-        function()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1000)
+def wall_ms(function) -> float:
+    return median_ms(function, RUNS, WARMUP, digits=None)["median_ms"]
 
 
 def speed(teacher: Teacher, dataset: Aflw2000Dataset, threads: int) -> dict:
     torch.set_num_threads(threads)
     sample = dataset[0]
-    image = read_image_rgb(sample.image_path)
+    image = read_image(sample.image_path)
     roi = sample.roi_box
     crop = crop_roi_bgr(image, roi)
     params = teacher.run_network(crop[None])
@@ -61,12 +50,12 @@ def speed(teacher: Teacher, dataset: Aflw2000Dataset, threads: int) -> dict:
         "runs": RUNS,
         "statistic": "median",
         "image": sample.name,
-        "crop_ms": median_ms(lambda: crop_roi_bgr(image, roi)),
-        "network_ms": median_ms(lambda: teacher.run_network(crop[None])),
-        "decode_ms": median_ms(
+        "crop_ms": wall_ms(lambda: crop_roi_bgr(image, roi)),
+        "network_ms": wall_ms(lambda: teacher.run_network(crop[None])),
+        "decode_ms": wall_ms(
             lambda: crop_to_image(decode_params(params, teacher.assets), roi[None])
         ),
-        "crop_network_decode_ms": median_ms(lambda: teacher.predict(image, roi)),
+        "crop_network_decode_ms": wall_ms(lambda: teacher.predict(image, roi)),
     }
 
 
@@ -95,9 +84,7 @@ def main() -> int:
         + ", 2 cores shared with other jobs: timings are noisy",
         "torch": torch.__version__,
     }
-    text = json.dumps(report, indent=2)
-    write_text(RESULT, text + "\n")
-    sys.stdout.write(text + "\n")
+    write_result("teacher_aflw2000", report)
     return 0
 
 

@@ -16,24 +16,22 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from common import write_result
 from tqdm import tqdm
 
-from facerecon.atomic import write_text
 from facerecon.data.aflw2000 import Aflw2000Dataset
-from facerecon.data.images import read_image_rgb
 from facerecon.data.pts import iter_300w
 from facerecon.data.teacher import ROI_RULES, RoiRule, Teacher, landmark_box, roi_from_box
 from facerecon.evaluate.aflw2000 import evaluate_aflw2000, predict_dataset
 from facerecon.evaluate.metrics import nme_interocular
+from facerecon.imageio import read_image
 
-RESULT = Path(__file__).resolve().parent / "results" / "teacher_roi_rules.json"
 # A first run over scales 1.2-1.8 and shifts -0.1-0.2 found its best at shift 0.2 and scales
 # 1.3-1.45 (all scales above 1.6 were worse), so this grid reaches further down instead.
 SCALES = tuple(np.round(np.arange(1.2, 1.61, 0.05), 2))
@@ -42,7 +40,7 @@ SHIFTS = (-0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
 
 def load_300w(folder: Path, step: int) -> tuple[list[np.ndarray], np.ndarray]:
     pairs = list(iter_300w(folder))[::step]
-    images = [read_image_rgb(path) for path, _ in pairs]
+    images = [read_image(path) for path, _ in pairs]
     return images, np.stack([points for _, points in pairs])
 
 
@@ -118,9 +116,7 @@ def main() -> int:
         "grid": grid,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    text = json.dumps(report, indent=2)
-    write_text(RESULT, text + "\n")
-    sys.stdout.write(text + "\n")
+    write_result("teacher_roi_rules", report)
     return 0
 
 

@@ -17,21 +17,19 @@ Writes benchmarks/results/teacher_two_pass.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+from common import write_result
 
-from facerecon.atomic import write_text
 from facerecon.data.aflw2000 import Aflw2000Dataset
-from facerecon.data.images import read_image_rgb
 from facerecon.data.pts import iter_300w
 from facerecon.data.teacher import ROI_RULES, RoiRule, Teacher, landmark_box, roi_from_box
 from facerecon.evaluate.metrics import binned_errors, nme_bbox, nme_interocular
+from facerecon.imageio import read_image
 
-RESULT = Path(__file__).resolve().parent / "results" / "teacher_two_pass.json"
 TIGHT = RoiRule(scale=1.15, shift_y=-0.074, size_from="max")
 
 
@@ -66,14 +64,14 @@ def main() -> int:
     torch.set_num_threads(1)
     teacher = Teacher.from_folder(args.shared / "teacher-3ddfa")
     pairs = list(iter_300w(args.shared / "300w" / "afw"))
-    images = [read_image_rgb(path) for path, _ in pairs]
+    images = [read_image(path) for path, _ in pairs]
     gt = np.stack([points for _, points in pairs])
     afw = {
         name: float(np.mean(nme_interocular(pred[..., :2], gt)) * 100)
         for name, pred in variants(teacher, images, [landmark_box(p) for p in gt]).items()
     }
     dataset = Aflw2000Dataset(args.shared / "aflw2000-3d")
-    images = [read_image_rgb(s.image_path) for s in dataset]
+    images = [read_image(s.image_path) for s in dataset]
     gt = np.stack([s.pts68[:, :2] for s in dataset])
     yaw = [s.yaw for s in dataset]
     aflw = {}
@@ -87,9 +85,7 @@ def main() -> int:
         "afw_nme_io_percent": afw,
         "aflw16_nme_bbox_percent_original_fitted_yaw": aflw,
     }
-    text = json.dumps(report, indent=2)
-    write_text(RESULT, text + "\n")
-    sys.stdout.write(text + "\n")
+    write_result("teacher_two_pass", report)
     return 0
 
 

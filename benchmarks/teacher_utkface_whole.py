@@ -15,19 +15,17 @@ Writes benchmarks/results/teacher_utkface_whole.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+from common import write_result
 
-from facerecon.atomic import write_text
-from facerecon.data.images import iter_image_files, read_image_rgb
+from facerecon.data.images import iter_image_files
 from facerecon.data.teacher import Teacher, landmark_box, roi_from_box
 from facerecon.evaluate.metrics import nme_bbox
-
-RESULT = Path(__file__).resolve().parent / "results" / "teacher_utkface_whole.json"
+from facerecon.imageio import read_image
 
 
 def stats(values: np.ndarray) -> dict:
@@ -43,7 +41,7 @@ def main() -> int:
     torch.set_num_threads(1)
     teacher = Teacher.from_folder(args.shared / "teacher-3ddfa")
     paths = list(iter_image_files(args.shared / "utkface"))[:: args.step]
-    images = [read_image_rgb(path) for path in paths]
+    images = [read_image(path) for path in paths]
     whole = np.stack([[-0.5, -0.5, im.shape[1] - 0.5, im.shape[0] - 0.5] for im in images]).astype(
         np.float32
     )
@@ -76,9 +74,7 @@ def main() -> int:
         "second_pass_shift_percent_of_box": stats(nme_bbox(second[..., :2], first[..., :2]) * 100),
         "note": "no ground truth: these are consistency figures, not accuracy",
     }
-    text = json.dumps(report, indent=2)
-    write_text(RESULT, text + "\n")
-    sys.stdout.write(text + "\n")
+    write_result("teacher_utkface_whole", report)
     return 0
 
 

@@ -14,16 +14,12 @@ Writes benchmarks/results/texture_speed.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 import cv2
-import numba
 import numpy as np
+from common import load_average, machine, median_ms, set_threads, write_result
 from texture_scenes import make_scene
 
 from facerecon.apps.depth import depth_image
@@ -33,30 +29,13 @@ from facerecon.apps.pose import estimate_pose
 from facerecon.apps.swap import face_texture, swap_face
 from facerecon.apps.texture import face_uvs, fill_hidden, uv_texture
 from facerecon.apps.viewer import viewer_html
-from facerecon.atomic import atomic_path
 from facerecon.mesh import Mesh
 from facerecon.morphable.ict import load_ict
 from facerecon.posmap import decode
 from facerecon.topology import load_topology
 
-RESULTS = Path(__file__).resolve().parent / "results" / "texture_speed.json"
 COMMAND = ("PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/texture_speed.py "
            "--ict ../shared/data/ict-facekit/FaceXModel")
-
-
-def timed(fn, runs: int, warmup: int = 3) -> dict:
-    for _ in range(warmup):
-        fn()
-    wall, cpu = [], []
-    for _ in range(runs):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        cpu.append(time.process_time() - start_cpu)
-        wall.append(time.perf_counter() - start)
-    return {"median_ms": round(float(np.median(wall) * 1e3), 2),
-            "q25_ms": round(float(np.percentile(wall, 25) * 1e3), 2),
-            "q75_ms": round(float(np.percentile(wall, 75) * 1e3), 2),
-            "median_cpu_ms": round(float(np.median(cpu) * 1e3), 2)}
 
 
 def main() -> None:
@@ -65,8 +44,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    numba.set_num_threads(args.threads)
-    cv2.setNumThreads(args.threads)
+    set_threads(args.threads)
 
     model, topology = load_ict(args.ict), load_topology(256)
     source = make_scene(model, topology, seed=7, yaw=-20, pitch=-5, tone=(150, 100, 75))
@@ -103,9 +81,8 @@ def main() -> None:
         "statistic": f"median (and quartiles) of {args.runs} runs after 3 warm-up runs; "
                      "wall clock, and CPU time of the whole process (all threads)",
         "threads": args.threads,
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus, shared with other jobs "
-                   "(timings noisy)",
-        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+        "machine": machine(),
+        "load_average_1min_at_start": load_average(),
         "python": sys.version.split()[0],
         "opencv": cv2.__version__,
         "scene": {"image": [512, 512], "topology": 256,
@@ -115,12 +92,10 @@ def main() -> None:
         "cases": {},
     }
     for name, fn in cases.items():
-        result["cases"][name] = timed(fn, args.runs)
-    result["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
-    text = json.dumps(result, indent=2)
-    with atomic_path(RESULTS) as tmp:
-        tmp.write_text(text + "\n")
-    print(text)
+        result["cases"][name] = median_ms(fn, args.runs, warmup=3, cpu="process", digits=2,
+                                          percentiles={"q25_ms": 25, "q75_ms": 75})
+    result["load_average_1min_at_end"] = load_average()
+    write_result("texture_speed", result)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from facerecon.data.synthetic import random_posed_ict_face
 from facerecon.errors import InvalidInputError
 from facerecon.morphable.ict import load_ict
 from facerecon.posmap import DecodedPosmap, decode, encode
@@ -17,31 +18,6 @@ def topology():
 @pytest.fixture(scope="module")
 def ict_model(ict_dir):
     return load_ict(ict_dir)
-
-
-def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """R = Rz(roll) @ Ry(yaw) @ Rx(pitch), degrees (facerecon.types convention)."""
-    y, p, r = np.radians([yaw, pitch, roll])
-    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-
-def random_posed_face(model, topology, rng) -> np.ndarray:
-    """A random ICT face (identity N(0,1), expression U[0,1]) at a random pose in the crop."""
-    from facerecon.topology.build import to_image_frame
-
-    face = to_image_frame(model.shape(rng.normal(size=100), rng.uniform(size=53)))
-    canonical = topology.canonical_vertices.astype(np.float64)
-    # Same placement as the canonical face (its scale and centre), then a random similarity.
-    neutral = to_image_frame(model.neutral)
-    scale = np.ptp(canonical[:, 0]) / np.ptp(neutral[:, 0])
-    centre = np.array([(RESOLUTION - 1) / 2, (RESOLUTION - 1) / 2, 0.0])
-    placed = scale * (face - neutral.mean(axis=0)) + canonical.mean(axis=0)
-    turn = rotation(rng.uniform(-90, 90), rng.uniform(-35, 35), rng.uniform(-40, 40))
-    posed = rng.uniform(0.7, 1.2) * (placed - centre) @ turn.T + centre
-    return (posed + np.append(rng.uniform(-25, 25, size=2), 0)).astype(np.float32)
 
 
 def exact_surface_points(model, topology, vertices) -> np.ndarray:
@@ -69,7 +45,7 @@ def exact_surface_points(model, topology, vertices) -> np.ndarray:
 def test_round_trip_on_random_faces_and_poses(ict_model, topology, rng):
     landmark_errors = []
     for _ in range(6):
-        posed = random_posed_face(ict_model, topology, rng)
+        posed = random_posed_ict_face(ict_model, topology, rng)
         decoded = decode(encode(posed, topology), topology)
         exact = exact_surface_points(ict_model, topology, posed)
         assert np.abs(decoded.vertices - exact).max() < 0.05

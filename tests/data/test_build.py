@@ -15,9 +15,9 @@ from facerecon.data.build import (
     plan_shards,
     prepare_output,
     run_shards,
-    split_of,
     summarise,
 )
+from facerecon.data.splits import split_of
 from facerecon.errors import InvalidInputError
 
 

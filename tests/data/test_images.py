@@ -1,27 +1,8 @@
-import cv2
-import numpy as np
 import pytest
 from shared_data import require_shared
 
-from facerecon.data.images import iter_image_files, parse_utkface_name, read_image_rgb
-from facerecon.errors import DataNotFoundError, ImageReadError
-
-
-def test_read_image_rgb_order(tmp_path):
-    rgb = np.zeros((4, 5, 3), np.uint8)
-    rgb[..., 0] = 200  # red
-    cv2.imwrite(str(tmp_path / "red.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    image = read_image_rgb(tmp_path / "red.png")
-    assert image.shape == (4, 5, 3) and image.dtype == np.uint8
-    assert image[0, 0].tolist() == [200, 0, 0]
-
-
-def test_read_image_errors(tmp_path):
-    with pytest.raises(ImageReadError):
-        read_image_rgb(tmp_path / "missing.jpg")
-    (tmp_path / "junk.jpg").write_bytes(b"not an image")
-    with pytest.raises(ImageReadError):
-        read_image_rgb(tmp_path / "junk.jpg")
+from facerecon.data.images import iter_image_files, parse_utkface_name
+from facerecon.errors import DataNotFoundError
 
 
 def test_iter_image_files(tmp_path):

@@ -4,11 +4,11 @@ import torch
 from shared_data import require_shared
 
 from facerecon.data.aflw2000 import Aflw2000Dataset
-from facerecon.data.images import read_image_rgb
 from facerecon.data.teacher import Teacher, decode_params
 from facerecon.data.teacher.assets import read_assets
 from facerecon.data.teacher.network import MobileNetV1
 from facerecon.evaluate.aflw2000 import evaluate_aflw2000, predict_dataset
+from facerecon.imageio import read_image
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_mean_parameters_give_a_frontal_face_in_the_crop():
 def test_predict_matches_batch_and_keeps_input(teacher):
     root = require_shared("aflw2000-3d")
     sample = Aflw2000Dataset(root)[0]
-    image = read_image_rgb(sample.image_path)
+    image = read_image(sample.image_path)
     before = image.copy()
     single = teacher.predict(image, sample.roi_box)
     batch = teacher.predict_batch([image, image], np.stack([sample.roi_box] * 2))

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+from aflw_fixtures import make_folder
 
 from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.errors import InvalidInputError
 from facerecon.evaluate.aflw2000 import evaluate_aflw2000
-from tests.data.test_aflw2000_reader import make_folder
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from facerecon.apps.pose import Pose
+from facerecon.data.synthetic import random_ict_face
 from facerecon.errors import InvalidInputError
 from facerecon.morphable.fit import FLIP_Y, FitResult, IctFitter
 from facerecon.morphable.ict import load_ict
@@ -30,15 +31,7 @@ def fitter(model):
 
 def random_face(model, rng, yaw=None):
     """Truth for one synthetic photo: weights, pose and the (V, 3) image-frame vertices."""
-    identity = rng.normal(size=100) * 0.7
-    expression = np.zeros(53)
-    active = rng.choice(53, size=rng.integers(0, 6), replace=False)
-    expression[active] = rng.uniform(0, 1, size=active.size)
-    pose = Pose.from_euler(rng.uniform(-70, 70) if yaw is None else yaw,
-                           rng.uniform(-30, 30), rng.uniform(-30, 30),
-                           scale=rng.uniform(8, 16),  # face ~130-250 px wide
-                           translation=rng.uniform([120, 120, -50], [220, 220, 50]))
-    canonical = model.shape(identity, expression).astype(np.float64) * FLIP_Y
+    identity, expression, pose, canonical = random_ict_face(model, rng, yaw)
     return identity, expression, pose, pose.project(canonical)
 
 

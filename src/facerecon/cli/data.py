@@ -123,8 +123,8 @@ def run_label(args) -> int:
     from tqdm import tqdm
 
     from facerecon.atomic import write_text
-    from facerecon.data.images import read_image_rgb
     from facerecon.data.teacher import Teacher
+    from facerecon.imageio import read_image
 
     source = args.boxes_from
     table = None
@@ -154,7 +154,7 @@ def run_label(args) -> int:
         pending.clear()
 
     for image_path in tqdm(images, desc="label", unit="img", file=sys.stderr):
-        image = read_image_rgb(image_path)
+        image = read_image(image_path)
         for box in _boxes_for(image_path, image.shape, source, table):
             pending.append((str(image_path), image, box, _roi(box, rule)))
         if len(pending) >= args.batch_size:

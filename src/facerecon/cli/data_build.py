@@ -140,11 +140,11 @@ def run_profile(args) -> int:
 
     from facerecon.atomic import atomic_path, write_bytes
     from facerecon.data.groundtruth import fit_photo, make_sample
-    from facerecon.data.images import read_image_rgb
     from facerecon.data.profile import build_scene, render_view
     from facerecon.data.shards import encode_jpeg
     from facerecon.data.sheet import contact_sheet, draw_landmarks
     from facerecon.errors import InvalidInputError
+    from facerecon.imageio import read_image
     from facerecon.morphable.fit import IctFitter
     from facerecon.morphable.ict import load_ict
     from facerecon.topology import load_topology
@@ -158,7 +158,7 @@ def run_profile(args) -> int:
     topology, texture_topology = load_topology(128), load_topology(256)
     rows, labels = [], []
     for path in args.images:
-        image = read_image_rgb(path)
+        image = read_image(path)
         photo = fit_photo(image, _photo_landmarks(path, image, args.shared_data), fitter, model)
         views = [make_sample(photo, topology, args.crop_size)]
         scene = build_scene(photo, texture_topology)

@@ -15,7 +15,8 @@ real crop and its position map, then ``rotations`` synthetic views at new head p
 views of a photo go to the photo's split. Splits are identity-disjoint and fixed (not seeded):
 a 300-W photo's key is its photo id (the file stem without the ``_<face>`` suffix, so faces
 of one photo stay together); a UTKFace photo's key is its file name (UTKFace holds mostly one
-photo per person). ``val`` if sha1(source group + key) falls below the split's fraction.
+photo per person). ``val`` if sha1(source group + key) falls below the split's fraction: the
+one rule of :mod:`facerecon.data.splits`, shared with the evaluation.
 
 Shards: photos of one split are ordered by id, shuffled with the seed, and cut into groups of
 ``photos_per_shard``; shard ``<split>-<index>.npz`` holds all samples of its group
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facerecon.data.splits import VAL_FRACTION, photo_id_300w, split_of
 from facerecon.errors import DataNotFoundError, InvalidInputError
 from facerecon.morphable.fit import DROP_RESIDUAL_NME
 
@@ -58,8 +60,8 @@ class BuildConfig:
     photos_per_shard: int = 100
     seed: int = 0
     limit: int | None = None
-    val_fraction_300w: float = 0.1
-    val_fraction_utkface: float = 0.05
+    val_fraction_300w: float = VAL_FRACTION["300w"]
+    val_fraction_utkface: float = VAL_FRACTION["utkface"]
     max_residual_nme: float = DROP_RESIDUAL_NME
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
@@ -90,15 +92,6 @@ class ShardSpec:
     records: tuple[PhotoRecord, ...] = field(default_factory=tuple)
 
 
-def _unit_hash(text: str) -> float:
-    return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:12], 16) / float(1 << 48)
-
-
-def split_of(group: str, key: str, fraction: float) -> str:
-    """"val" when sha1(group:key) as a number in [0, 1) is below ``fraction``, else "train"."""
-    return "val" if _unit_hash(f"{group}:{key}") < fraction else "train"
-
-
 def list_photos(shared_data: str | Path, config: BuildConfig) -> list[PhotoRecord]:
     """All photos of the configured sources, sorted by id; a seeded subset with ``limit``."""
     root = Path(shared_data)
@@ -114,7 +107,7 @@ def list_photos(shared_data: str | Path, config: BuildConfig) -> list[PhotoRecor
                                                                config.val_fraction_utkface)))
         else:
             for pts in sorted(folder.glob("*.pts")):
-                photo_id = pts.stem.rsplit("_", 1)[0]
+                photo_id = photo_id_300w(pts)
                 records.append(PhotoRecord(source, f"{source}/{pts.stem}.jpg",
                                            f"{source}/{pts.stem}", photo_id,
                                            split_of("300w", photo_id, config.val_fraction_300w)))

@@ -126,15 +126,15 @@ def process_shard(job) -> dict:
     """Build one shard and write it; returns its ``shard_info`` plus ``seconds`` taken.
 
     ``residual_nme`` lists every fitted photo's residual, dropped ones included."""
-    from facerecon.data.images import read_image_rgb
     from facerecon.data.pts import read_pts
     from facerecon.data.shards import SHARD_SUFFIX, write_shard
+    from facerecon.imageio import read_image
 
     shared_data, output, config, spec = job
     shared_data = Path(shared_data)
     start, cpu_start = time.perf_counter(), time.process_time()
     state = _models(shared_data, config)
-    images = [read_image_rgb(shared_data / record.path) for record in spec.records]
+    images = [read_image(shared_data / record.path) for record in spec.records]
     utk = [i for i, record in enumerate(spec.records) if record.source == "utkface"]
     labels: dict[int, np.ndarray] = {}
     if utk:

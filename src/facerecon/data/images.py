@@ -1,4 +1,7 @@
-"""Image files: read one as RGB, walk a folder of them, parse UTKFace labels from names."""
+"""Image files of the data sets: walk a folder of them, parse UTKFace labels from names.
+
+Reading one is :func:`facerecon.imageio.read_image` (the project's one image reader).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
-
-from facerecon.errors import DataNotFoundError, ImageReadError
+from facerecon.errors import DataNotFoundError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-
-
-def read_image_rgb(path: str | Path) -> np.ndarray:
-    """Read an image file as (H, W, 3) uint8 RGB (grey and alpha images are converted)."""
-    path = Path(path)
-    try:
-        data = np.fromfile(path, dtype=np.uint8)  # fromfile + imdecode copes with any path
-    except OSError as error:
-        raise ImageReadError(str(path), f"cannot read file: {error}") from error
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise ImageReadError(str(path), "not a readable image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def iter_image_files(folder: str | Path, recursive: bool = False) -> Iterator[Path]:

@@ -7,9 +7,8 @@ its photo id, the file stem without the ``_<face>`` suffix (``1051618982_1`` ->
 ``1051618982``), so every face of one photo lands in the same split; a UTKFace photo's key
 is its file name (UTKFace holds mostly one photo per person).
 
-This is the rule of the data build (branch ``synth``, ``facerecon.data.build.split_of`` with
-``val_fraction_300w=0.1`` and ``val_fraction_utkface=0.05``); the build should import it
-from here so that both stay one rule.
+The data build (:mod:`facerecon.data.build`, whose default fractions are
+:data:`VAL_FRACTION`) and the evaluation both use this module, so they stay one rule.
 
 >>> split_of("300w", "1051618982", 0.1)
 'train'

@@ -7,6 +7,11 @@ The face is any set of face-region vertices in the canonical frame (the packaged
 :func:`facerecon.apps.pose.rotation_from_euler`, so the pose conventions are the library's),
 coloured with a procedural skin pattern under Lambert light, and drawn with the z-buffer
 onto a noise background.
+
+Random ICT faces (identity and expression weights, pose) for tests and benchmarks come from
+:func:`random_ict_face` (a face and a :class:`~facerecon.apps.pose.Pose`) and
+:func:`random_posed_ict_face` (a face posed inside a crop, as position maps see it). Both draw
+from the ``rng`` in a fixed order, so a seed gives the same faces everywhere.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facerecon.apps.pose import rotation_from_euler
+from facerecon.apps.pose import Pose, rotation_from_euler
 from facerecon.errors import InvalidInputError
 from facerecon.posmap import encode
 from facerecon.render import render_colors, vertex_normals
 from facerecon.topology import UVTopology
+from facerecon.topology.build import to_image_frame
 
 SKIN_RGB = np.array([0.86, 0.67, 0.55], np.float32)
 
@@ -117,6 +123,59 @@ def render_synthetic_face(
         face_mask=mask,
         box=box.astype(np.float32),
     )
+
+
+def random_ict_face(model, rng: np.random.Generator, yaw: float | None = None):
+    """Random ICT weights and a random pose for one synthetic photo.
+
+    Identity: 100 modes N(0, 0.7^2); expression: 0-5 of the 53 modes active with U[0, 1]
+    weights; pose: yaw U[-70, 70] (or ``yaw``), pitch and roll U[-30, 30] degrees, scale
+    U[8, 16] pixels per ICT unit (a face ~130-250 px wide), translation
+    U[120, 220] x U[120, 220] x U[-50, 50].
+
+    Args:
+        model: an :class:`~facerecon.morphable.ict.IctModel`.
+
+    Returns:
+        (identity, expression, pose, canonical): (100,) and (53,) float64 weights, the
+        :class:`~facerecon.apps.pose.Pose`, and the (V, 3) float64 face in the canonical image
+        frame (ICT's y negated); ``pose.project(canonical)`` is the face in the photo.
+    """
+    identity = rng.normal(size=100) * 0.7
+    expression = np.zeros(53)
+    active = rng.choice(53, size=rng.integers(0, 6), replace=False)
+    expression[active] = rng.uniform(0, 1, size=active.size)
+    pose = Pose.from_euler(rng.uniform(-70, 70) if yaw is None else yaw,
+                           rng.uniform(-30, 30), rng.uniform(-30, 30), scale=rng.uniform(8, 16),
+                           translation=rng.uniform([120, 120, -50], [220, 220, 50]))
+    return identity, expression, pose, to_image_frame(model.shape(identity, expression))
+
+
+def random_posed_ict_face(model, topology: UVTopology, rng: np.random.Generator) -> np.ndarray:
+    """A random ICT face at a random pose in a crop of ``topology.resolution`` pixels.
+
+    Identity N(0, 1) (100 modes), expression U[0, 1] (53 modes), placed like the topology's
+    canonical face (its scale and centre), then turned about the crop centre by yaw
+    U[-90, 90], pitch U[-35, 35], roll U[-40, 40] degrees, shifted by U[-25, 25] px (x and y,
+    per 256 px of crop) and scaled about the crop centre by U[0.7, 1.2] (drawn in that order).
+
+    Args:
+        model: an :class:`~facerecon.morphable.ict.IctModel`.
+
+    Returns:
+        (V, 3) float32 face-region vertices in crop pixels (image frame).
+    """
+    size = topology.resolution
+    face = to_image_frame(model.shape(rng.normal(size=100), rng.uniform(size=53)))
+    neutral = to_image_frame(model.neutral)
+    canonical = topology.canonical_vertices.astype(np.float64)
+    scale = np.ptp(canonical[:, 0]) / np.ptp(neutral[:, 0])
+    centre = np.array([(size - 1) / 2, (size - 1) / 2, 0.0])
+    placed = scale * (face - neutral.mean(axis=0)) + canonical.mean(axis=0)
+    turn = rotation_from_euler(rng.uniform(-90, 90), rng.uniform(-35, 35), rng.uniform(-40, 40))
+    shift = np.append(rng.uniform(-25, 25, size=2) * size / 256, 0)
+    return (rng.uniform(0.7, 1.2) * (placed - centre) @ turn.T + centre + shift).astype(
+        np.float32)
 
 
 class GroundTruthPredictor:

@@ -93,7 +93,7 @@ def predict_images(
     Returns:
         name -> (68, 3) float32 landmarks in image pixels, in the order of ``names``.
     """
-    from facerecon.data.images import read_image_rgb
+    from facerecon.imageio import read_image
 
     boxes = np.asarray(boxes, np.float64)
     if not (len(names) == len(image_paths) == len(boxes)) or boxes.shape[1:] != (4,):
@@ -104,7 +104,7 @@ def predict_images(
     out: dict[str, np.ndarray] = {}
     for start in range(0, len(names), batch_size):
         stop = start + batch_size
-        images = [read_image_rgb(path) for path in image_paths[start:stop]]
+        images = [read_image(path) for path in image_paths[start:stop]]
         points = predict_batch(images, boxes[start:stop])
         out.update(zip(names[start:stop], np.asarray(points, np.float32), strict=True))
     return out

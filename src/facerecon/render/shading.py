@@ -46,6 +46,20 @@ def _vertex_count(vertices) -> int:
     return shape[0]
 
 
+def _draw(kernel, arrays: tuple, vertices, triangles, image) -> tuple[np.ndarray, np.ndarray]:
+    """Rasterise at ``image``'s size and let ``kernel`` paint the drawn pixels of a copy.
+
+    ``kernel(*arrays, triangles, triangle_index, barycentric, out)`` is one of the njit
+    shaders below; all inputs are already validated. Returns (rendered, mask) as the
+    public renderers do.
+    """
+    height, width = image.shape[:2]
+    raster = rasterize(vertices, triangles, height, width)
+    rendered = image.copy()
+    kernel(*arrays, triangles, raster.triangle_index, raster.barycentric, rendered)
+    return rendered, raster.mask
+
+
 def render_colors(vertices, triangles, vertex_colors, image) -> tuple[np.ndarray, np.ndarray]:
     """Draw a mesh with per-vertex colours onto a copy of ``image``.
 
@@ -64,17 +78,7 @@ def render_colors(vertices, triangles, vertex_colors, image) -> tuple[np.ndarray
     triangles = triangle_rows(triangles, n_vertices)
     if colors.size and (colors.min() < 0 or colors.max() > 1):
         raise InvalidInputError("vertex_colors must lie in [0, 1]")
-    height, width = image.shape[:2]
-    raster = rasterize(vertices, triangles, height, width)
-    rendered = image.copy()
-    _shade_colors(
-        colors,
-        triangles,
-        raster.triangle_index,
-        raster.barycentric,
-        rendered,
-    )
-    return rendered, raster.mask
+    return _draw(_shade_colors, (colors,), vertices, triangles, image)
 
 
 @njit(cache=True, nogil=True)
@@ -146,18 +150,7 @@ def render_textured(vertices, triangles, uvs, texture, image) -> tuple[np.ndarra
     n_vertices = _vertex_count(vertices)
     uvs = real_rows(uvs, "uvs", 2, rows=n_vertices)
     triangles = triangle_rows(triangles, n_vertices)
-    height, width = image.shape[:2]
-    raster = rasterize(vertices, triangles, height, width)
-    rendered = image.copy()
-    _sample_texture(
-        texture,
-        uvs,
-        triangles,
-        raster.triangle_index,
-        raster.barycentric,
-        rendered,
-    )
-    return rendered, raster.mask
+    return _draw(_sample_texture, (texture, uvs), vertices, triangles, image)
 
 
 @njit(cache=True, nogil=True)

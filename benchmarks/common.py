@@ -1,0 +1,127 @@
+"""Helpers the benchmark scripts share: thread setup, timing, load average, result files.
+
+The scripts are run directly (``PYTHONPATH=src python benchmarks/<name>.py``), which puts
+benchmarks/ first on ``sys.path``; they import these helpers as ``from common import ...``
+(so not as ``python -m benchmarks.<name>``). Library code never imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from facerecon.atomic import write_text
+
+#: benchmarks/results, where each script writes ``<name>.json``.
+RESULTS = Path(__file__).resolve().parent / "results"
+
+_CPU_CLOCKS = {"thread": time.thread_time, "process": time.process_time}
+
+
+def set_threads(n: int) -> None:
+    """Use ``n`` threads in numba, OpenCV and torch, each only if the script imported it.
+
+    (OpenMP/BLAS threads of numpy follow ``OMP_NUM_THREADS``, which must be set before numpy
+    is imported, so it is set on the command line, not here.)
+    """
+    if "numba" in sys.modules:
+        sys.modules["numba"].set_num_threads(n)
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
+def time_ms(fn: Callable[[], object], runs: int, warmup: int, cpu: str | None = None):
+    """Call ``fn()`` ``warmup`` times untimed, then ``runs`` times timed.
+
+    Args:
+        cpu: also measure CPU time with this clock: ``"thread"`` (the calling thread, the work
+            itself for single-threaded kernels) or ``"process"`` (all threads); None: wall only.
+
+    Returns:
+        (wall, cpu_times): float64 arrays of milliseconds, shape (runs,); cpu_times is None
+        without ``cpu``.
+    """
+    for _ in range(warmup):
+        fn()
+    cpu_clock = _CPU_CLOCKS[cpu] if cpu is not None else None
+    wall, cpu_times = [], []
+    for _ in range(runs):
+        start_cpu = cpu_clock() if cpu_clock else 0.0
+        start = time.perf_counter()
+        fn()
+        wall.append(time.perf_counter() - start)
+        if cpu_clock:
+            cpu_times.append(cpu_clock() - start_cpu)
+    wall_ms = np.asarray(wall) * 1e3
+    return wall_ms, (np.asarray(cpu_times) * 1e3 if cpu_clock else None)
+
+
+def median_ms(
+    fn: Callable[[], object],
+    runs: int,
+    warmup: int = 5,
+    *,
+    cpu: str | None = None,
+    percentiles: Mapping[str, float] | None = None,
+    digits: int | None = 3,
+) -> dict[str, float]:
+    """Median wall-clock milliseconds of ``fn()`` after warm-up (see :func:`time_ms`).
+
+    Returns:
+        ``{"median_ms": ...}``, then one entry per ``percentiles`` item (key -> percentile
+        of the wall times, e.g. ``{"p90_ms": 90}``), then ``"median_cpu_ms"`` when ``cpu``
+        is given; values rounded to ``digits`` decimals (None: not rounded).
+    """
+    wall, cpu_times = time_ms(fn, runs, warmup, cpu)
+
+    def ms(value) -> float:
+        return float(value) if digits is None else round(float(value), digits)
+
+    result = {"median_ms": ms(np.median(wall))}
+    for key, q in (percentiles or {}).items():
+        result[key] = ms(np.percentile(wall, q))
+    if cpu_times is not None:
+        result["median_cpu_ms"] = ms(np.median(cpu_times))
+    return result
+
+
+def median_table(cases: Mapping[str, Callable[[], object]], runs: int, warmup: int = 5,
+                 **options) -> dict[str, dict[str, float]]:
+    """:func:`median_ms` of every case, arranged by statistic:
+    ``{"median_ms": {case: ...}, "median_cpu_ms": {case: ...}, ...}`` (options as there)."""
+    table: dict[str, dict[str, float]] = {}
+    for case, fn in cases.items():
+        for key, value in median_ms(fn, runs, warmup, **options).items():
+            table.setdefault(key, {})[case] = value
+    return table
+
+
+def load_average() -> float:
+    """The 1-minute load average, rounded to 2 decimals (how busy the shared machine was)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def machine() -> str:
+    """One line for the JSON: architecture and CPU count, and that timings are noisy."""
+    return f"{platform.machine()} {os.cpu_count()} cpus, shared with other jobs (timings noisy)"
+
+
+def write_result(name: str, payload: dict, indent: int = 2, path: Path | None = None) -> str:
+    """Write ``payload`` as JSON to benchmarks/results/<name>.json (or ``path``), atomically,
+    and print it; returns the text. ``payload`` must hold the exact ``"command"`` that
+    produced it (the project's rule for benchmark results)."""
+    if "command" not in payload:
+        raise KeyError(f"benchmark result {name!r} has no 'command' field")
+    text = json.dumps(payload, indent=indent)
+    write_text(path if path is not None else RESULTS / f"{name}.json", text + "\n")
+    sys.stdout.write(text + "\n")
+    return text
