@@ -16,29 +16,19 @@ timing does not depend on the values).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from common import median_ms, set_threads, write_result
 
 COMMAND = "PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/pipeline_speed.py"
-RESULT = Path(__file__).resolve().parent / "results" / "pipeline_speed.json"
+PERCENTILES = {"p10_ms": 10, "p90_ms": 90}
 
 
 def timed(fn, runs: int, warmup: int = 5) -> dict:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return {"median_ms": round(float(np.median(times)), 3),
-            "p10_ms": round(float(np.percentile(times, 10)), 3),
-            "p90_ms": round(float(np.percentile(times, 90)), 3)}
+    return median_ms(fn, runs, warmup, percentiles=PERCENTILES)
 
 
 def main() -> None:
@@ -49,7 +39,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    import numba
     import torch
     from skimage.data import astronaut
 
@@ -66,8 +55,7 @@ def main() -> None:
     )
     from facerecon.predictor import NetworkPredictor
 
-    torch.set_num_threads(args.threads)
-    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    set_threads(args.threads)
     name = args.model or DEFAULT_MODEL
     weights = args.weights or shipped_weights(name)
     if weights is None:
@@ -137,9 +125,7 @@ def main() -> None:
             "given_boxes_faces_per_s": round(16000 / many["median_ms"], 1),
         },
     }
-    RESULT.parent.mkdir(exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=1))
+    write_result("pipeline_speed", result, indent=1)
 
 
 if __name__ == "__main__":
