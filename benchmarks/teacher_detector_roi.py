@@ -173,6 +173,7 @@ def main() -> int:
     rules = {
         "chosen: best 3x3 mean on helen (dlib box)": ("boxes", _rule(chosen)),
         "lowest single grid point on helen (dlib box)": ("boxes", _rule(best)),
+        "dlib_hog (the shipped ROI_RULES entry, dlib box)": ("boxes", "dlib_hog"),
         "detector (3DDFA_V2 FaceBoxes rule, dlib box)": ("boxes", "detector"),
         "landmarks_tuned (GT landmark box, reference)": ("landmarks", "landmarks_tuned"),
     }
@@ -193,7 +194,7 @@ def main() -> int:
         "detector": "create_detector('dlib_hog') default options (upsample 0, threshold 0)",
         "matching": f"best-IoU detection with IoU >= {IOU_MIN} against the GT 68-point box",
         "dlib_boxes_square": square,
-        "tuning_set": f"300-W helen-train every {args.step}th image: {len(helen['images'])} "
+        "tuning_set": f"300-W helen-train every {args.step}-th image: {len(helen['images'])} "
         f"matched of {helen['total']} (median IoU {helen['iou_median']:.3f})",
         "held_out": f"300-W afw: {len(afw['images'])} matched of {afw['total']} "
         f"(median IoU {afw['iou_median']:.3f})",
