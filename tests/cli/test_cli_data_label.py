@@ -78,3 +78,35 @@ def test_label_errors_exit_1(folder, teacher_dir, tmp_path, monkeypatch, cache, 
     args = [str(data), "-o", str(out), "--teacher", str(teacher_dir), "--boxes-from", "pts"]
     assert _run(args, monkeypatch, cache) == 1
     assert "no .pts" in capsys.readouterr().err and not out.exists()
+
+
+def test_label_from_detector_boxes(teacher_dir, tmp_path, monkeypatch, cache, capsys):
+    from facerecon.data.pts import read_pts
+    from facerecon.evaluate.metrics import nme_interocular
+    from facerecon.imageio import write_image
+
+    root = require_shared("300w")
+    data = tmp_path / "images"
+    data.mkdir()
+    photos = [root / "helen-train" / "100032540_1.jpg", root / "afw" / "1051618982_1.jpg"]
+    for photo in photos:  # the photos only: the .pts stay behind as ground truth
+        shutil.copy(photo, data / photo.name)
+    write_image(data / "blank.png", np.full((120, 120, 3), 128, np.uint8))
+    out = tmp_path / "labels.json"
+    args = [str(data), "-o", str(out), "--teacher", str(teacher_dir), "--boxes-from", "detect"]
+    assert _run(args, monkeypatch, cache) == 0
+    assert "(1 without a detected face)" in capsys.readouterr().out
+    document = json.loads(out.read_text())
+    assert document["roi_rule"] == "dlib_hog" and document["boxes_from"] == "detect:dlib_hog"
+    assert document["images"][str(data / "blank.png")] == []
+    for photo in photos:
+        (face,) = document["images"][str(data / photo.name)]
+        gt = read_pts(photo.with_suffix(".pts"))
+        assert nme_interocular(np.array(face["landmarks"])[:, :2], gt) < 0.1
+
+
+def test_detector_option_needs_detect(folder, teacher_dir, tmp_path, monkeypatch, cache, capsys):
+    data, _ = folder
+    args = [str(data), "-o", str(tmp_path / "l.json"), "--teacher", str(teacher_dir)]
+    assert _run([*args, "--boxes-from", "pts", "--detector", "dlib_hog"], monkeypatch, cache) == 1
+    assert "--detector needs --boxes-from detect" in capsys.readouterr().err

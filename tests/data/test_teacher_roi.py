@@ -34,6 +34,12 @@ def test_tuned_rule_shifts_down():
     np.testing.assert_allclose(roi, [20 - 72.5, 75 - 72.5, 20 + 72.5, 75 + 72.5], atol=1e-4)
 
 
+def test_dlib_hog_rule_uses_mean_size_and_shifts_down():
+    # box 100 x 80: mean size 90, centre (50, 40) moved down by 0.2 * 90, side 1.3 * 90 = 117.
+    roi = roi_from_box([0, 0, 100, 80], "dlib_hog")
+    np.testing.assert_allclose(roi, [50 - 58.5, 58 - 58.5, 50 + 58.5, 58 + 58.5], atol=1e-4)
+
+
 def test_custom_rule_and_errors():
     roi = roi_from_box([0, 0, 10, 10], RoiRule(scale=2.0, shift_y=0.5, size_from="max"))
     np.testing.assert_allclose(roi, [-5, 0, 15, 20])

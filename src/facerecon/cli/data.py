@@ -4,8 +4,9 @@
 ``facerecon data label INPUT... -o labels.json --teacher DIR --boxes-from SOURCE`` labels
 every image (files, or folders searched recursively) with 68 3D landmarks in image pixels.
 Box sources: ``pts`` (the 68-point ``.pts`` beside each image, its landmark box), ``whole``
-(the whole image: UTKFace photos are aligned face crops), or a JSON file
-``{"<image path or file name>": [x1, y1, x2, y2] | [[x1, y1, x2, y2], ...]}``. The box
+(the whole image: UTKFace photos are aligned face crops), ``detect`` (every face that
+``--detector`` finds, default dlib_hog; images without a face get an empty list), or a JSON
+file ``{"<image path or file name>": [x1, y1, x2, y2] | [[x1, y1, x2, y2], ...]}``. The box
 becomes the teacher's ROI with ``--roi-rule`` (see docs/teacher.md for the measured choice).
 
 Output JSON: ``{"teacher": ..., "boxes_from": ..., "roi_rule": ..., "images": {"<path>":
@@ -24,7 +25,7 @@ import numpy as np
 from facerecon.errors import DataNotFoundError, InvalidInputError
 
 # Names of facerecon.data.teacher.ROI_RULES plus "whole" (kept literal so --help stays fast).
-ROI_RULE_CHOICES = ("landmarks_tuned", "landmarks", "detector", "whole")
+ROI_RULE_CHOICES = ("landmarks_tuned", "landmarks", "dlib_hog", "detector", "whole")
 
 
 def register(subparsers) -> None:
@@ -39,12 +40,18 @@ def register(subparsers) -> None:
     label.add_argument("inputs", nargs="+", type=Path, help="image files or folders")
     label.add_argument("-o", "--output", type=Path, required=True, help="output .json")
     label.add_argument("--teacher", type=Path, required=True, help="teacher-3ddfa folder")
-    label.add_argument("--boxes-from", required=True, help="'pts', 'whole' or a boxes .json file")
+    label.add_argument(
+        "--boxes-from", required=True, help="'pts', 'whole', 'detect' or a boxes .json file"
+    )
+    label.add_argument(
+        "--detector", default=None, help="detector for --boxes-from detect (default: dlib_hog)"
+    )
     label.add_argument(
         "--roi-rule",
         choices=ROI_RULE_CHOICES,
         default=None,
-        help="box -> ROI rule; default 'landmarks_tuned' for pts, 'whole' for whole, "
+        help="box -> ROI rule; default 'landmarks_tuned' for pts, 'whole' for whole, the "
+        "detector's own rule for detect ('dlib_hog'; 'detector' for detectors without one), "
         "'detector' for a JSON of detector boxes",
     )
     label.add_argument("--batch-size", type=int, default=32)
@@ -84,10 +91,12 @@ def _load_box_json(path: Path) -> dict[str, np.ndarray]:
     return boxes
 
 
-def _boxes_for(image_path: Path, shape: tuple[int, ...], source: str, table) -> np.ndarray:
+def _boxes_for(image_path: Path, image: np.ndarray, source: str, table, detector) -> np.ndarray:
     from facerecon.data.pts import read_pts
     from facerecon.data.teacher import landmark_box
 
+    if source == "detect":
+        return np.array([face.box for face in detector.detect(image)], np.float32).reshape(-1, 4)
     if source == "pts":
         pts = image_path.with_suffix(".pts")
         if not pts.is_file():
@@ -95,7 +104,7 @@ def _boxes_for(image_path: Path, shape: tuple[int, ...], source: str, table) -> 
         return landmark_box(read_pts(pts))[None]
     if source == "whole":
         # Pixel centres are integers, so the image's extent is [-0.5, size - 0.5].
-        height, width = shape[:2]
+        height, width = image.shape[:2]
         return np.array([[-0.5, -0.5, width - 0.5, height - 0.5]], dtype=np.float32)
     for key in (str(image_path), image_path.name):
         if key in table:
@@ -127,10 +136,20 @@ def run_label(args) -> int:
     from facerecon.imageio import read_image
 
     source = args.boxes_from
-    table = None
-    if source not in ("pts", "whole"):
+    table = detector = None
+    if args.detector is not None and source != "detect":
+        raise InvalidInputError("--detector needs --boxes-from detect")
+    default_rule = {"pts": "landmarks_tuned", "whole": "whole"}.get(source, "detector")
+    if source == "detect":
+        from facerecon.data.teacher import ROI_RULES
+        from facerecon.detection import DEFAULT_DETECTOR, create_detector
+
+        detector = create_detector(args.detector or DEFAULT_DETECTOR)
+        # A detector with a measured rule of its own (docs/teacher.md) gets it.
+        default_rule = detector.name if detector.name in ROI_RULES else "detector"
+    elif source not in ("pts", "whole"):
         table = _load_box_json(Path(source))
-    rule = args.roi_rule or {"pts": "landmarks_tuned", "whole": "whole"}.get(source, "detector")
+    rule = args.roi_rule or default_rule
     if args.batch_size < 1:
         raise InvalidInputError("--batch-size must be >= 1")
     teacher = Teacher.from_folder(args.teacher)
@@ -155,19 +174,24 @@ def run_label(args) -> int:
 
     for image_path in tqdm(images, desc="label", unit="img", file=sys.stderr):
         image = read_image(image_path)
-        for box in _boxes_for(image_path, image.shape, source, table):
+        boxes = _boxes_for(image_path, image, source, table, detector)
+        if len(boxes) == 0:
+            labels[str(image_path)] = []  # detect found no face: kept, so it can be told apart
+        for box in boxes:
             pending.append((str(image_path), image, box, _roi(box, rule)))
         if len(pending) >= args.batch_size:
             flush()
     flush()
     document = {
         "teacher": "3DDFA_V2 mb05_120x120 (facerecon port)",
-        "boxes_from": source,
+        "boxes_from": source if detector is None else f"detect:{detector.name}",
         "roi_rule": rule,
         "coordinates": "image pixels, x right, y down, larger z nearer, z origin arbitrary",
         "images": labels,
     }
     write_text(args.output, json.dumps(document) + "\n")
     faces = sum(len(v) for v in labels.values())
-    print(f"labelled {faces} faces in {len(labels)} images -> {args.output}")
+    empty = sum(1 for value in labels.values() if not value)
+    note = f" ({empty} without a detected face)" if empty else ""
+    print(f"labelled {faces} faces in {len(labels)} images{note} -> {args.output}")
     return 0

@@ -14,7 +14,8 @@ is the mean or the max of the box's width and height, centred on the box centre 
 by ``shift_y * size``. The two 3DDFA_V2 rules are ``"detector"`` (FaceBoxes box: mean size,
 shift 0.14, scale 1.58, side truncated to an integer) and ``"landmarks"`` (the 68-point box:
 max size, no shift, scale sqrt(2)); ``"landmarks_tuned"`` (max size, shift 0.25, scale 1.45)
-is ours, tuned on 300-W landmark boxes; docs/teacher.md has the measurements.
+is ours, tuned on 300-W landmark boxes; ``"dlib_hog"`` (mean size, shift 0.2, scale 1.3) is
+ours, tuned on 300-W boxes of dlib's HOG detector; docs/teacher.md has the measurements.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ ROI_RULES: dict[str, RoiRule] = {
     # Grid search on 300-W HELEN landmark boxes (benchmarks/teacher_roi_rules.py): the middle
     # of the flat optimum, away from the cliff at shifts >= 0.3 with small scales.
     "landmarks_tuned": RoiRule(scale=1.45, shift_y=0.25, size_from="max"),
+    # Grid search on 300-W HELEN with dlib_hog boxes (benchmarks/teacher_detector_roi.py): the
+    # lowest 3x3-neighbourhood mean, which is also the lowest single grid point.
+    "dlib_hog": RoiRule(scale=1.3, shift_y=0.2, size_from="mean"),
 }
 
 
