@@ -1,8 +1,10 @@
 """The README's pictures: the shipped model on scikit-image's astronaut photo.
 
-Writes docs/demo_overlay.png (landmarks, hidden ones hollow; dense points; pose box) and
+Writes docs/demo_overlay.png (landmarks, hidden ones hollow; dense points; pose box),
 docs/demo_mesh.png (the photo, the reconstructed mesh shaded at the photo's pose, and the
-same mesh turned by -60 and +60 degrees of yaw about its own centre, and the depth map).
+same mesh turned by -60 and +60 degrees of yaw about its own centre, and the depth map) and
+docs/demo_swap.png (a synthetic face of ours swapped into the photo, and its eyes edited in:
+both faces reconstructed by the network; the only real photo we may commit is this one).
 
     PYTHONPATH=src python benchmarks/demo_pictures.py [--weights FILE]
 """
@@ -40,7 +42,8 @@ def main() -> None:
     from facerecon.render import render_shaded
 
     image = astronaut()
-    face = FaceReconstructor(weights=args.weights)(image)[0]
+    rec = FaceReconstructor(weights=args.weights)
+    face = rec(image)[0]
     overlay = draw_overlay(image, face.landmarks, face.landmark_visibility, face.vertices,
                            face.pose)
     write_image(DOCS / "demo_overlay.png", overlay)
@@ -63,7 +66,27 @@ def main() -> None:
     colour = depth_colormap(np.where(covered, depth, 0), covered)
     panels.append(_panel(colour[y0:y0 + side, x0:x0 + side], "depth (red near)"))
     write_image(DOCS / "demo_mesh.png", np.concatenate(panels, axis=1))
-    print(f"wrote {DOCS / 'demo_overlay.png'} and {DOCS / 'demo_mesh.png'}")
+    write_image(DOCS / "demo_swap.png", swap_panels(rec, image, face, (x0, y0, side)))
+    print(f"wrote demo_overlay.png, demo_mesh.png and demo_swap.png in {DOCS}")
+
+
+def swap_panels(rec, image, face, window) -> np.ndarray:
+    """Source (synthetic), target (photo), face swap, eye edit: cropped to the target face."""
+    from facerecon.apps.edit import edit_regions
+    from facerecon.apps.swap import swap_faces
+    from facerecon.data.synthetic import render_synthetic_face
+
+    x0, y0, side = window
+    scene = render_synthetic_face(rec.topology, yaw=-15, pitch=5, image_size=(360, 360))
+    source = rec(scene.image)[0]
+    swapped = swap_faces(scene.image, source.posmap, image, [face.posmap], rec.topology).image
+    edited = edit_regions(image, [face.posmap], rec.topology, "eyes",
+                          (scene.image, source.posmap)).image
+    crop = (slice(y0, y0 + side), slice(x0, x0 + side))
+    return np.concatenate([
+        _panel(scene.image, "source (synthetic)"), _panel(image[crop], "target photo"),
+        _panel(swapped[crop], "face swap"), _panel(edited[crop], "eyes from the source"),
+    ], axis=1)
 
 
 if __name__ == "__main__":
