@@ -1,9 +1,9 @@
 """The README's pictures: the shipped model on scikit-image's astronaut photo.
 
-Writes docs/demo_overlay.png (landmarks, hidden ones hollow; dense points; pose box),
-docs/demo_mesh.png (the photo, the reconstructed mesh shaded at the photo's pose, and the
+Writes docs/demo_overlay.jpg (landmarks, hidden ones hollow; dense points; pose box),
+docs/demo_mesh.jpg (the photo, the reconstructed mesh shaded at the photo's pose, and the
 same mesh turned by -60 and +60 degrees of yaw about its own centre, and the depth map) and
-docs/demo_swap.png (a synthetic face of ours swapped into the photo, and its eyes edited in:
+docs/demo_swap.jpg (a synthetic face of ours swapped into the photo, and its eyes edited in:
 both faces reconstructed by the network; the only real photo we may commit is this one).
 
     PYTHONPATH=src python benchmarks/demo_pictures.py [--weights FILE]
@@ -46,7 +46,6 @@ def main() -> None:
     face = rec(image)[0]
     overlay = draw_overlay(image, face.landmarks, face.landmark_visibility, face.vertices,
                            face.pose)
-    write_image(DOCS / "demo_overlay.png", overlay)
 
     height, width = image.shape[:2]
     shaded, _ = render_shaded(face.vertices, face.triangles, height, width)
@@ -65,9 +64,15 @@ def main() -> None:
     covered = np.isfinite(depth)
     colour = depth_colormap(np.where(covered, depth, 0), covered)
     panels.append(_panel(colour[y0:y0 + side, x0:x0 + side], "depth (red near)"))
-    write_image(DOCS / "demo_mesh.png", np.concatenate(panels, axis=1))
-    write_image(DOCS / "demo_swap.png", swap_panels(rec, image, face, (x0, y0, side)))
-    print(f"wrote demo_overlay.png, demo_mesh.png and demo_swap.png in {DOCS}")
+    # Small JPEGs: the overlay around the face (with room for the pose box), the sheets.
+    margin = side // 3
+    top, left = max(y0 - margin, 0), max(x0 - margin, 0)
+    write_image(DOCS / "demo_overlay.jpg",
+                overlay[top:y0 + side + margin, left:x0 + side + margin], jpeg_quality=88)
+    write_image(DOCS / "demo_mesh.jpg", np.concatenate(panels, axis=1), jpeg_quality=88)
+    write_image(DOCS / "demo_swap.jpg", swap_panels(rec, image, face, (x0, y0, side)),
+                jpeg_quality=88)
+    print(f"wrote demo_overlay.jpg, demo_mesh.jpg and demo_swap.jpg in {DOCS}")
 
 
 def swap_panels(rec, image, face, window) -> np.ndarray:

@@ -7,7 +7,10 @@ detection (crop + network + decode + pose), and exports (OBJ, GLB of one face). 
 network's and the per-face step's throughput at batch 16. Medians over --runs runs after
 warm-up, with torch and numba limited to --threads threads.
 
-    PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/pipeline_speed.py [--weights FILE]
+    PYTHONPATH=src OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 python benchmarks/pipeline_speed.py
+
+(OPENBLAS_NUM_THREADS=1: see facerecon/cli/__init__.py; with numpy's BLAS threads spinning the
+per-face step takes ~3x longer.)
 
 Without --weights the shipped weights are used when they exist, else random ones (the
 timing does not depend on the values).
@@ -23,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from common import median_ms, set_threads, write_result
 
-COMMAND = "PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/pipeline_speed.py"
+COMMAND = "PYTHONPATH=src OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 python benchmarks/pipeline_speed.py"
 PERCENTILES = {"p10_ms": 10, "p90_ms": 90}
 
 

@@ -20,12 +20,12 @@ from facerecon.errors import (
     MissingDependencyError,
     WeightsError,
 )
-from facerecon.types import Detection
 
 __version__ = "0.1.0"
 
 # name -> module that defines it, imported on first access (PEP 562)
 _LAZY = {
+    "Detection": "facerecon.types",
     "FaceReconstructor": "facerecon.api",
     "Face": "facerecon.face",
     "PosmapPredictor": "facerecon.predictor",
@@ -50,7 +50,6 @@ _LAZY = {
 
 __all__ = [
     "DataNotFoundError",
-    "Detection",
     "FaceReconError",
     "ImageReadError",
     "InvalidInputError",
