@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 from common import median_ms, set_threads, write_result
 
-COMMAND = "PYTHONPATH=src OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 python benchmarks/pipeline_speed.py"
+COMMAND = ("PYTHONPATH=src OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 "
+           "python benchmarks/pipeline_speed.py")
 PERCENTILES = {"p10_ms": 10, "p90_ms": 90}
 
 
