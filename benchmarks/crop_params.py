@@ -27,6 +27,7 @@ import numpy as np
 from common import write_result
 
 from facerecon.crop import crop_from_box, crop_from_landmarks, fit_box_crop_params
+from facerecon.detection.base import box_iou
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACERECON_SHARED_DATA", REPO.parent / "shared" / "data")) / "300w"
@@ -43,15 +44,9 @@ def five_points(landmarks: np.ndarray) -> np.ndarray:
                      landmarks[48], landmarks[54]])
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
 
 def best_match(boxes: list[np.ndarray], target: np.ndarray) -> np.ndarray | None:
-    scored = [(iou(box, target), box) for box in boxes]
+    scored = [(float(box_iou(target, [box])[0]), box) for box in boxes]
     scored = [item for item in scored if item[0] >= 0.4]
     return max(scored, key=lambda item: item[0])[1] if scored else None
 

@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 from common import RESULTS, set_threads, write_result  # noqa: E402
 
 from facerecon.detection import create_detector  # noqa: E402
+from facerecon.detection.base import box_iou
 from facerecon.errors import MissingDependencyError  # noqa: E402
 from facerecon.imageio import read_image  # noqa: E402
 
@@ -63,17 +64,6 @@ def load_samples(data: Path, every: int) -> list[tuple[str, Path, Path]]:
         samples += [(subset, jpg, jpg.with_suffix(".pts")) for jpg in images[::every]]
     return samples
 
-
-def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one xyxy box with (N, 4) boxes (continuous areas)."""
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / (area + areas - inter)
 
 
 def relation(det: np.ndarray, lm: np.ndarray) -> dict[str, float]:
@@ -116,7 +106,7 @@ def run_interleaved(detectors: dict, images: list[np.ndarray]) -> dict[str, tupl
 def summarize(times, boxes_per_image, landmark_boxes, subsets) -> dict:
     found, false, ious, relations = [], [], [], []
     for boxes, lm_box in zip(boxes_per_image, landmark_boxes, strict=True):
-        overlaps = iou(lm_box, boxes) if len(boxes) else np.zeros(0)
+        overlaps = box_iou(lm_box, boxes) if len(boxes) else np.zeros(0)
         hit = bool(len(boxes)) and overlaps.max() >= IOU_THRESHOLD
         found.append(hit)
         false.append(int(np.sum(overlaps < IOU_THRESHOLD)))

@@ -36,6 +36,7 @@ from facerecon.atomic import write_text
 from facerecon.data.pts import iter_300w
 from facerecon.data.teacher import ROI_RULES, RoiRule, Teacher, landmark_box, roi_from_box
 from facerecon.detection import create_detector
+from facerecon.detection.base import box_iou
 from facerecon.evaluate.metrics import nme_interocular
 from facerecon.imageio import read_image
 
@@ -47,17 +48,6 @@ SCALES = tuple(round(1.2 + 0.05 * i, 2) for i in range(13))  # 1.20 .. 1.80
 SHIFTS = tuple(round(0.05 * i, 2) for i in range(8))  # 0.00 .. 0.35
 BATCH = 64
 
-
-def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one xyxy box with (N, 4) boxes."""
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / (area + areas - inter)
 
 
 def detections(paths: list[Path], shared: Path) -> dict[str, list]:
@@ -82,7 +72,7 @@ def load_set(folder: Path, step: int, shared: Path) -> dict:
         found = np.asarray(table[str(path.relative_to(shared))], dtype=np.float64).reshape(-1, 4)
         if len(found) == 0:
             continue
-        overlaps = iou(landmark_box(gt).astype(np.float64), found)
+        overlaps = box_iou(landmark_box(gt).astype(np.float64), found)
         best = int(np.argmax(overlaps))
         if overlaps[best] < IOU_MIN:
             continue

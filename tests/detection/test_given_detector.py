@@ -90,3 +90,13 @@ def test_box_outside_the_image_and_bad_image():
         detector.detect(IMAGE)
     with pytest.raises(InvalidInputError):
         create_detector("given", boxes=[0, 0, 10, 10]).detect(np.zeros((10, 10), np.uint8))
+
+
+def test_box_iou_known_values():
+    import doctest
+
+    from facerecon.detection import base, box_iou
+
+    np.testing.assert_allclose(box_iou([0, 0, 2, 2], [[0, 0, 2, 2], [1, 1, 3, 3], [2, 0, 4, 2]]),
+                               [1.0, 1 / 7, 0.0])
+    assert doctest.testmod(base).failed == 0

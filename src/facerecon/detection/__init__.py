@@ -7,7 +7,7 @@
 []
 """
 
-from facerecon.detection.base import FaceDetector, validate_image
+from facerecon.detection.base import FaceDetector, box_iou, validate_image
 from facerecon.detection.registry import (
     DEFAULT_DETECTOR,
     create_detector,
@@ -18,6 +18,7 @@ from facerecon.detection.registry import (
 __all__ = [
     "DEFAULT_DETECTOR",
     "FaceDetector",
+    "box_iou",
     "create_detector",
     "list_detectors",
     "register_detector",

@@ -106,3 +106,21 @@ def finalize(
         points = None if keypoints is None else keypoints[index]
         detections.append(Detection(box=boxes[index], score=scores[index], keypoints=points))
     return detections
+
+
+def box_iou(box, boxes) -> np.ndarray:
+    """Intersection over union of one ``xyxy`` box with each of (N, 4) ``xyxy`` boxes.
+
+    Areas are continuous (x2 - x1) * (y2 - y1). Returns (N,) float64 in [0, 1].
+
+    >>> box_iou([0, 0, 2, 2], [[1, 0, 3, 2], [5, 5, 6, 6]]).tolist()
+    [0.3333333333333333, 0.0]
+    """
+    box = np.asarray(box, dtype=np.float64)
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    width = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    height = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = width * height
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / (area + areas - inter)
