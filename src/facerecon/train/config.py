@@ -62,6 +62,7 @@ class TrainConfig:
     """Everything a training run depends on (saved in checkpoints and exported weights)."""
 
     model: str = "mobile_posmap128"  # a name from facerecon.models.list_models()
+    init_weights: str = ""  # .safetensors to start from (fine-tuning); "": random init
     data_dir: str = ""  # the -o folder of `facerecon data build`
     output_dir: str = "runs/mobile_posmap128"
     epochs: int = 10

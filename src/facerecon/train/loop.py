@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from facerecon.atomic import write_text
 from facerecon.errors import DataNotFoundError, InvalidInputError
-from facerecon.models import create_model, get_config
+from facerecon.models import create_model, get_config, load_weights
 from facerecon.topology import load_topology
 from facerecon.train.augment import augment_batch
 from facerecon.train.checkpoint import (
@@ -117,7 +117,10 @@ class Trainer:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.model_config = get_config(config.model)
-        self.model = create_model(config.model).train().to(self.device)
+        self.model = create_model(config.model)
+        if config.init_weights:  # fine-tuning: start from saved weights (strict keys)
+            load_weights(self.model, config.init_weights)
+        self.model = self.model.train().to(self.device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.train_set = ShardDataset(config.data_dir, "train", self.model_config)
