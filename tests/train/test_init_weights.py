@@ -32,4 +32,5 @@ def test_init_weights_are_loaded_strictly(tmp_path, monkeypatch):
     for key, value in source.state_dict().items():
         assert torch.equal(built["model"].state_dict()[key].cpu(), value), key
     with pytest.raises(WeightsError):
-        Trainer(TrainConfig(init_weights=str(tmp_path / "missing.safetensors")))
+        Trainer(TrainConfig(init_weights=str(tmp_path / "missing.safetensors"),
+                            data_dir=str(tmp_path)))
