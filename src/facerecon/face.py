@@ -100,15 +100,20 @@ class Face:
         """(68,) bool: landmark inside the image and not hidden by the face itself."""
         return self._visibility(self.landmarks)
 
-    def _visibility(self, points: np.ndarray) -> np.ndarray:
+    @functools.cached_property
+    def _window_raster(self):
+        """(offset (3,), Raster) of the face in its bounding window of the image: rasterised
+        once for both visibilities, and never over the whole (possibly huge) image."""
         height, width = self.image.shape[:2]
-        # Rasterise only the face's bounding window, not the whole (possibly huge) image.
         x0 = int(np.clip(np.floor(self.vertices[:, 0].min()), 0, width - 1))
         y0 = int(np.clip(np.floor(self.vertices[:, 1].min()), 0, height - 1))
         x1 = int(np.clip(np.ceil(self.vertices[:, 0].max()) + 1, x0 + 1, width))
         y1 = int(np.clip(np.ceil(self.vertices[:, 1].max()) + 1, y0 + 1, height))
         offset = np.array([x0, y0, 0], np.float32)
-        raster = rasterize(self.vertices - offset, self.triangles, y1 - y0, x1 - x0)
+        return offset, rasterize(self.vertices - offset, self.triangles, y1 - y0, x1 - x0)
+
+    def _visibility(self, points: np.ndarray) -> np.ndarray:
+        offset, raster = self._window_raster
         visible = vertex_visibility(points - offset, raster, VISIBILITY_TOLERANCE_PX)
         visible.setflags(write=False)
         return visible
