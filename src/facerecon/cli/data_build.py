@@ -39,6 +39,9 @@ def register(data_sub) -> None:
     build.add_argument("--posmap-resolution", type=int, default=128, choices=(128, 256))
     build.add_argument("--crop-size", type=int, default=256)
     build.add_argument("--photos-per-shard", type=int, default=100)
+    build.add_argument("--no-snap", action="store_true",
+                       help="keep the plain landmark fits (build-v1's recipe) instead of "
+                            "snapping each fitted face onto its labels")
     build.add_argument("--sources", default=None,
                        help="comma-separated source folders (default: 300w/helen-train,"
                        "300w/afw,utkface)")
@@ -82,7 +85,7 @@ def run_build(args) -> int:
     config = BuildConfig(rotations=args.rotations, yaw_step=args.yaw_step,
                          crop_size=args.crop_size, posmap_resolution=args.posmap_resolution,
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
-                         limit=args.limit)
+                         limit=args.limit, snap_landmarks=not args.no_snap)
     if args.sources:
         config = dataclasses.replace(
             config, sources=tuple(name for name in args.sources.split(",") if name))
@@ -147,6 +150,7 @@ def run_profile(args) -> int:
     from facerecon.imageio import read_image
     from facerecon.morphable.fit import IctFitter
     from facerecon.morphable.ict import load_ict
+    from facerecon.morphable.snap import LandmarkSnap
     from facerecon.topology import load_topology
 
     try:
@@ -154,12 +158,13 @@ def run_profile(args) -> int:
     except ValueError as error:
         raise InvalidInputError(f"--yaws must be numbers separated by commas: {error}") from None
     model = load_ict(args.shared_data / "ict-facekit" / "FaceXModel")
-    fitter = IctFitter(model)
+    fitter, snap = IctFitter(model), LandmarkSnap(model.neutral)
     topology, texture_topology = load_topology(128), load_topology(256)
     rows, labels = [], []
     for path in args.images:
         image = read_image(path)
-        photo = fit_photo(image, _photo_landmarks(path, image, args.shared_data), fitter, model)
+        photo = fit_photo(image, _photo_landmarks(path, image, args.shared_data), fitter, model,
+                          snap)
         views = [make_sample(photo, topology, args.crop_size)]
         scene = build_scene(photo, texture_topology)
         pitch = photo.fit.pose.pitch if args.pitch is None else args.pitch

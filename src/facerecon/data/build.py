@@ -63,6 +63,7 @@ class BuildConfig:
     val_fraction_300w: float = VAL_FRACTION["300w"]
     val_fraction_utkface: float = VAL_FRACTION["utkface"]
     max_residual_nme: float = DROP_RESIDUAL_NME
+    snap_landmarks: bool = True  # move each fitted face onto its labels (morphable.snap)
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
     def check(self) -> None:

@@ -32,11 +32,13 @@ def _models(shared_data: Path, config: dict) -> dict:
     if _STATE.get("key") != key:
         from facerecon.morphable.fit import IctFitter
         from facerecon.morphable.ict import load_ict
+        from facerecon.morphable.snap import LandmarkSnap
         from facerecon.topology import load_topology
 
         model = load_ict(shared_data / "ict-facekit" / "FaceXModel")
         _STATE.clear()
         _STATE.update(key=key, model=model, fitter=IctFitter(model),
+                      snap=LandmarkSnap(model.neutral),
                       topology=load_topology(config["posmap_resolution"]),
                       texture_topology=load_topology(config["texture_resolution"]))
     return _STATE
@@ -86,7 +88,8 @@ def _photo_samples(record, image, landmarks, labels: str, config: dict, state: d
     from facerecon.data.profile import build_scene, render_view, view_targets
 
     size = config["crop_size"]
-    photo = fit_photo(image, landmarks, state["fitter"], state["model"])
+    snap = state["snap"] if config["snap_landmarks"] else None
+    photo = fit_photo(image, landmarks, state["fitter"], state["model"], snap)
     residuals.append(round(float(photo.fit.residual_nme), 5))
     if not photo.fit.is_plausible(config["max_residual_nme"]):
         reason = "residual" if photo.fit.faces_camera else "facing_away"

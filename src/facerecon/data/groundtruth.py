@@ -5,7 +5,10 @@ The chain (issue 4, item 4):
 1. :func:`fit_photo`: :class:`facerecon.morphable.fit.IctFitter` fits ICT identity,
    expression and a scaled-orthographic pose to the photo's 68 landmarks (human 2D points
    with the jaw as a silhouette, or the teacher's 3D points), giving the 9,409 face-region
-   vertices in image coordinates (x right, y down, z in pixels, larger z nearer).
+   vertices in image coordinates (x right, y down, z in pixels, larger z nearer); with a
+   :class:`facerecon.morphable.snap.LandmarkSnap` the fitted face is then moved smoothly so
+   its landmark vertices lie on the given landmarks (the fit alone stays ~2.5 % of the box
+   away from them, partly systematically; docs/data.md).
 2. :func:`crop_for_face`: the pipeline's own crop recipe,
    :func:`facerecon.crop.crop_from_landmarks` (``LANDMARK_CROP_PARAMS[68]``: now side 1.7
    landmark boxes about a centre moved up 0.12 box sides, the same as ``crop_from_box``
@@ -37,6 +40,7 @@ from facerecon.crop import CropTransform, crop_from_landmarks
 from facerecon.errors import InvalidInputError
 from facerecon.morphable.fit import FitResult, IctFitter
 from facerecon.morphable.ict import IctModel
+from facerecon.morphable.snap import LandmarkSnap
 from facerecon.posmap import encode
 from facerecon.render import rasterize, vertex_visibility
 from facerecon.topology import UVTopology
@@ -48,8 +52,9 @@ class FittedPhoto:
 
     Attributes:
         image: (H, W, 3) uint8 RGB photo.
-        vertices: (V, 3) float32 ICT face-region vertices in image coordinates.
-        fit: the landmark fit (pose, weights, residual).
+        vertices: (V, 3) float32 ICT face-region vertices in image coordinates (snapped onto
+            the annotation when :func:`fit_photo` was given a snap).
+        fit: the landmark fit (pose, weights, residual; always of the unsnapped fit).
         annotation: (68, 3) float32 the landmarks that were fitted (z NaN for 2D input).
     """
 
@@ -80,8 +85,12 @@ class Sample:
     roll: float
 
 
-def fit_photo(image: np.ndarray, landmarks, fitter: IctFitter, model: IctModel) -> FittedPhoto:
+def fit_photo(image: np.ndarray, landmarks, fitter: IctFitter, model: IctModel,
+              snap: LandmarkSnap | None = None) -> FittedPhoto:
     """Fit ICT to a photo's (68, 2) or (68, 3) landmarks (image pixels, iBUG order).
+
+    Args:
+        snap: when given, the fitted vertices are moved onto the landmarks (module docstring).
 
     Raises:
         InvalidInputError: bad image or landmarks.
@@ -93,7 +102,10 @@ def fit_photo(image: np.ndarray, landmarks, fitter: IctFitter, model: IctModel) 
     fit = fitter.fit(points)
     annotation = np.full((68, 3), np.nan, dtype=np.float32)
     annotation[:, : points.shape[1]] = points
-    return FittedPhoto(image=image, vertices=fit.vertices(model), fit=fit, annotation=annotation)
+    vertices = fit.vertices(model)
+    if snap is not None:
+        vertices = snap.snap(vertices, fit.landmark_vertices, points)
+    return FittedPhoto(image=image, vertices=vertices, fit=fit, annotation=annotation)
 
 
 def crop_for_face(vertices: np.ndarray, topology: UVTopology, size: int) -> CropTransform:
