@@ -3,13 +3,14 @@ import pytest
 import torch
 
 from facerecon.topology import load_topology
-from facerecon.train.augment import augment_batch, sample_similarity
+from facerecon.train.augment import BLACK_LEVEL, augment_batch, black_regions, sample_similarity
 from facerecon.train.config import AugmentConfig
 
 SIZE = 128
-GEOMETRY_ONLY = AugmentConfig(color_min=1.0, color_max=1.0, occlusion_prob=0.0)
+GEOMETRY_ONLY = AugmentConfig(color_min=1.0, color_max=1.0, occlusion_prob=0.0,
+                              background_prob=0.0)
 IDENTITY = AugmentConfig(rotation_deg=0, translation=0, scale_min=1, scale_max=1, color_min=1,
-                         color_max=1, occlusion_prob=0)
+                         color_max=1, occlusion_prob=0, background_prob=0)
 
 
 def _coordinate_image() -> torch.Tensor:
@@ -103,3 +104,46 @@ def test_occlusion_paints_pixels_but_keeps_the_target_and_is_seeded():
     changed = (first[0] != image).any(dim=-1).float().mean(dim=(1, 2))
     assert torch.all(changed > 0.003) and torch.all(changed < 0.9)
     torch.testing.assert_close(first[1], posmaps, rtol=0, atol=1e-4)
+
+
+def _photo_on_black(batch: int = 4) -> torch.Tensor:
+    """(B, S, S, 3) uint8: a textured 'photo' in the middle half, JPEG-like black (0..3)
+    around it, and a 3 x 3 black 'pupil' inside the photo."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 4, (batch, SIZE, SIZE, 3)).astype(np.uint8)
+    quarter = SIZE // 4
+    images[:, quarter:-quarter, quarter:-quarter] = rng.integers(
+        40, 220, (batch, SIZE // 2, SIZE // 2, 3))
+    images[:, SIZE // 2:SIZE // 2 + 3, SIZE // 2:SIZE // 2 + 3] = 0
+    return torch.from_numpy(images)
+
+
+def test_black_regions_are_wide_near_black_areas_only():
+    floats = _photo_on_black(1).permute(0, 3, 1, 2).float()
+    regions = black_regions(floats)[0, 0].numpy()
+    quarter = SIZE // 4
+    assert regions[:quarter - 1].all() and regions[:, -quarter + 1:].all()
+    assert not regions[quarter + 1:-quarter - 1, quarter + 1:-quarter - 1].any()  # pupil kept
+
+
+def test_background_fills_the_black_margin_and_keeps_photo_and_target():
+    config = AugmentConfig(rotation_deg=0, translation=0, scale_min=1, scale_max=1,
+                           color_min=1, color_max=1, occlusion_prob=0, background_prob=1.0)
+    images = _photo_on_black()
+    posmap, mask = _face_posmap()
+    posmaps = posmap.expand(4, -1, -1, -1)
+    out, out_posmaps = augment_batch(images, posmaps, mask, config,
+                                     torch.Generator().manual_seed(2))
+    quarter = SIZE // 4
+    margin = out[:, : quarter - 2].float()
+    assert (margin.amax(dim=-1) > BLACK_LEVEL).float().mean() > 0.9  # no longer black
+    inner = slice(quarter + 1, -quarter - 1)
+    assert torch.equal(out[:, inner, inner], images[:, inner, inner])
+    torch.testing.assert_close(out_posmaps, posmaps, rtol=0, atol=1e-4)
+    kept = augment_batch(images, posmaps, mask, IDENTITY, torch.Generator().manual_seed(2))[0]
+    assert torch.equal(kept, images)  # background_prob 0: black stays black
+
+
+def test_background_prob_is_checked():
+    with pytest.raises(Exception, match="background_prob"):
+        AugmentConfig(background_prob=1.5).check()

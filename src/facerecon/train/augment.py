@@ -7,8 +7,15 @@ Per sample (all draws from one ``torch.Generator``, so a batch is a function of 
    [``scale_min``, ``scale_max``], t uniform in +-``translation`` x S per axis. The image is
    resampled by it (bilinear, black outside) and the position map's x, y are mapped by it,
    z multiplied by s — so every UV point stays on the image feature it was on;
-2. a per-channel colour gain in [``color_min``, ``color_max``];
-3. synthetic occlusion: with probability ``occlusion_prob``, 1 to ``occlusion_max_count``
+2. background: with probability ``background_prob``, the crop's black parts (pixels outside
+   the photo: build crops of tight photos such as UTKFace's, and the similarity's padding;
+   near-black regions at least 3 blocks of ``BLACK_BLOCK`` pixels wide, see
+   :func:`black_regions`) are filled with a smooth random colour or with another crop of the
+   batch (flipped both ways; its own black parts get the colour). Without it 91 % of the
+   training crops frame the face with black, a shortcut real photos do not offer (the
+   v1 model's loss rose 5x when the frame was filled: benchmarks/background_shortcut.py);
+3. a per-channel colour gain in [``color_min``, ``color_max``];
+4. synthetic occlusion: with probability ``occlusion_prob``, 1 to ``occlusion_max_count``
    axis-aligned rectangles or ellipses (sides ``occlusion_min_size`` .. ``max_size`` x S)
    filled with uniform noise (in 4 x 4 pixel blocks) or with the texture of another
    (flipped) crop of the batch.
@@ -23,6 +30,10 @@ import torch
 import torch.nn.functional as F
 
 from facerecon.train.config import AugmentConfig
+
+BLACK_LEVEL = 6.0  # JPEG keeps build crops' black margins within a few levels of 0
+EDGE_LEVEL = 18.0  # ... except next to the photo's edge
+BLACK_BLOCK = 4  # black regions are found on blocks of this many pixels (black_regions)
 
 
 def _uniform(shape, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
@@ -118,6 +129,57 @@ def _occluders(images: torch.Tensor, config: AugmentConfig,
     return result
 
 
+def _max_filter(mask: torch.Tensor, width: int) -> torch.Tensor:
+    """``width`` x ``width`` maximum of a (B, 1, H, W) float mask (same size)."""
+    return F.max_pool2d(mask, width, stride=1, padding=width // 2)
+
+
+def black_regions(images: torch.Tensor) -> torch.Tensor:
+    """(B, 1, S, S) bool: the black parts of (B, 3, S, S) float images.
+
+    Worked out on ``BLACK_BLOCK``-pixel blocks (stride-1 pooling at full resolution cost
+    ~50 ms per pass on a batch of 32): blocks whose pixels all have ``max(R, G, B) <=
+    BLACK_LEVEL``, opened with a 3 x 3 block window (regions narrower than 3 blocks, such as
+    pupils and nostrils, drop out) and grown by one block; in there, every pixel up to
+    ``EDGE_LEVEL`` (JPEG's ringing along the photo's edge) counts.
+    """
+    size = images.shape[-1]
+    level = images.amax(dim=1, keepdim=True)
+    dark = (level <= BLACK_LEVEL).float()
+    blocks = -F.max_pool2d(-dark, BLACK_BLOCK, stride=BLACK_BLOCK, ceil_mode=True)
+    opened = _max_filter(-_max_filter(-blocks, 3), 3)
+    grown = F.interpolate(_max_filter(opened, 3), scale_factor=BLACK_BLOCK, mode="nearest")
+    return (grown[..., :size, :size] > 0) & (level <= EDGE_LEVEL)
+
+
+def _backgrounds(images: torch.Tensor, probability: float,
+                 generator: torch.Generator) -> torch.Tensor:
+    """Fill the black regions of chosen (B, 3, S, S) float images with a background."""
+    batch, _, size, _ = images.shape
+    chosen = torch.rand(batch, generator=generator) < probability
+    use_noise = torch.rand(batch, generator=generator) < 0.5
+    # Smooth noise: a random colour whose brightness varies by +-60 levels over an 8 x 8 grid
+    # upsampled bilinearly (walls, sky, blurred rooms rather than confetti).
+    base = torch.rand((batch, 3, 1, 1), generator=generator) * 255.0
+    coarse = (base + (torch.rand((batch, 1, 8, 8), generator=generator) - 0.5) * 120.0)
+    coarse = coarse.clamp(0.0, 255.0)
+    chosen = torch.nonzero(chosen).flatten()
+    if len(chosen) == 0:
+        return images
+    device = images.device
+    noise = F.interpolate(coarse[chosen].to(device), size=(size, size), mode="bilinear",
+                          align_corners=False)
+    regions = black_regions(images)
+    # Another crop of the batch, flipped both ways; its own black parts get the noise.
+    donor = (chosen + 2) % batch
+    other = torch.where(regions[donor], noise, images[donor]).flip(-1, -2)
+    fill = torch.where(use_noise[chosen].to(device)[:, None, None, None], noise, other)
+    chosen = chosen.to(device)
+    result = images.clone()
+    result[chosen] = torch.where(regions[chosen], fill, images[chosen])
+    return result
+
+
 def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Tensor,
                   config: AugmentConfig, generator: torch.Generator
                   ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -137,6 +199,8 @@ def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Te
     linear, shift = sample_similarity(batch, size, config, generator)
     floats = images.permute(0, 3, 1, 2).to(torch.float32)
     warped = warp_images(floats, linear, shift)
+    if config.background_prob > 0:
+        warped = _backgrounds(warped, config.background_prob, generator)
     gains = _uniform((batch, 3), config.color_min, config.color_max, generator).float()
     gains = gains.to(images.device)
     coloured = (warped * gains[:, :, None, None]).clamp(0, 255)

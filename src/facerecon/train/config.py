@@ -43,6 +43,9 @@ class AugmentConfig:
     occlusion_max_count: int = 2  # 1..max rectangles/ellipses per occluded sample
     occlusion_min_size: float = 0.1  # side (or diameter) as a fraction of the crop
     occlusion_max_size: float = 0.4
+    # Chance that the black parts of a crop (outside the photo: UTKFace's tight photos, the
+    # similarity's padding) get a background: another crop of the batch or smooth noise.
+    background_prob: float = 0.8
 
     def check(self) -> None:
         if not 0 <= self.rotation_deg <= 180 or not 0 <= self.translation <= 0.5:
@@ -55,6 +58,8 @@ class AugmentConfig:
             raise InvalidInputError("augment: occlusion_prob in [0, 1], occlusion_max_count >= 1")
         if not 0 < self.occlusion_min_size <= self.occlusion_max_size <= 1:
             raise InvalidInputError("augment: need 0 < occlusion_min_size <= max_size <= 1")
+        if not 0 <= self.background_prob <= 1:
+            raise InvalidInputError("augment: background_prob in [0, 1]")
 
 
 @dataclass
