@@ -11,18 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facerecon.errors import DataNotFoundError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+from facerecon.imageio import IMAGE_EXTENSIONS
 
 
 def iter_image_files(folder: str | Path, recursive: bool = False) -> Iterator[Path]:
-    """Yield image files (by suffix, case-insensitive) of a folder in sorted name order."""
+    """Yield image files (an :data:`facerecon.imageio.IMAGE_EXTENSIONS` suffix, any case) of
+    a folder in sorted name order, descending into subfolders when ``recursive``."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataNotFoundError(f"image folder not found: {folder}")
     pattern = "**/*" if recursive else "*"
     for path in sorted(folder.glob(pattern)):
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
             yield path
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facerecon.data.images import IMAGE_SUFFIXES
 from facerecon.errors import DataNotFoundError, InvalidInputError
+from facerecon.imageio import IMAGE_EXTENSIONS
 
 
 def read_pts(path: str | Path, n_points: int = 68) -> np.ndarray:
@@ -54,7 +54,7 @@ def read_pts(path: str | Path, n_points: int = 68) -> np.ndarray:
 
 def find_image_for(pts_path: Path) -> Path:
     """The image beside a ``.pts`` file with the same stem; DataNotFoundError if none."""
-    for suffix in IMAGE_SUFFIXES:
+    for suffix in IMAGE_EXTENSIONS:
         for candidate in (pts_path.with_suffix(suffix), pts_path.with_suffix(suffix.upper())):
             if candidate.is_file():
                 return candidate
