@@ -3,7 +3,13 @@ import pytest
 import torch
 
 from facerecon.topology import load_topology
-from facerecon.train.augment import BLACK_LEVEL, augment_batch, black_regions, sample_similarity
+from facerecon.train.augment import (
+    BLACK_LEVEL,
+    augment_batch,
+    black_regions,
+    fill_black_regions,
+    sample_similarity,
+)
 from facerecon.train.config import AugmentConfig
 
 SIZE = 128
@@ -147,3 +153,16 @@ def test_background_fills_the_black_margin_and_keeps_photo_and_target():
 def test_background_prob_is_checked():
     with pytest.raises(Exception, match="background_prob"):
         AugmentConfig(background_prob=1.5).check()
+
+
+def test_fill_black_regions_is_the_background_step_on_uint8_crops():
+    images = _photo_on_black()
+    first = fill_black_regions(images, 1.0, torch.Generator().manual_seed(4))
+    again = fill_black_regions(images, 1.0, torch.Generator().manual_seed(4))
+    assert first.dtype == torch.uint8 and first.shape == images.shape
+    assert torch.equal(first, again)
+    quarter = SIZE // 4
+    assert (first[:, : quarter - 2].amax(dim=-1) > BLACK_LEVEL).float().mean() > 0.9
+    inner = slice(quarter + 1, -quarter - 1)
+    assert torch.equal(first[:, inner, inner], images[:, inner, inner])
+    assert torch.equal(fill_black_regions(images, 0.0, torch.Generator().manual_seed(4)), images)

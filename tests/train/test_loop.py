@@ -126,3 +126,22 @@ def test_normalisation_on_the_device_matches_the_model_config():
     crops = torch.randint(0, 256, (2, 128, 128, 3), dtype=torch.uint8)
     torch.testing.assert_close(normalize_on(crops, config, torch.device("cpu")),
                                config.normalize(crops), rtol=1e-6, atol=1e-6)
+
+
+def test_validation_can_fill_the_black_frame_and_is_repeatable(tiny_build):
+    from facerecon.topology import load_topology
+    from facerecon.train.losses import loss_weights
+    from facerecon.train.validate import validate
+
+    batch = collate([ShardDataset(tiny_build, "val", TINY)[i] for i in range(3)])
+    batch["image"][:, :40] = 0  # a black frame, as around a tight photo
+    model = TinyPosmapNet()
+    weights = loss_weights(load_topology(TINY.output_size).weight_mask)
+
+    def run(fill):
+        return validate(model, TINY, [batch], weights, torch.device("cpu"), False, False,
+                        fill_black=fill)
+
+    plain, filled = run(False), run(True)
+    assert filled == run(True)
+    assert filled["val_loss"] != plain["val_loss"]

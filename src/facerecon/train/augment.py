@@ -180,6 +180,16 @@ def _backgrounds(images: torch.Tensor, probability: float,
     return result
 
 
+def fill_black_regions(images: torch.Tensor, probability: float,
+                       generator: torch.Generator) -> torch.Tensor:
+    """The background step alone on (B, S, S, 3) uint8 crops (returns new uint8 crops): with
+    ``probability`` per crop, its black regions get a background. Validation uses it with
+    probability 1 so that its crops look like real photos, framed by a scene, not by black."""
+    floats = images.permute(0, 3, 1, 2).to(torch.float32)
+    filled = _backgrounds(floats, probability, generator)
+    return filled.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+
+
 def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Tensor,
                   config: AugmentConfig, generator: torch.Generator
                   ) -> tuple[torch.Tensor, torch.Tensor]:

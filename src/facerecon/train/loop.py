@@ -217,8 +217,10 @@ class Trainer:
     def _validate(self) -> dict:
         sampler = [list(range(i, min(i + self.config.batch_size, len(self.val_set))))
                    for i in range(0, len(self.val_set), self.config.batch_size)]
+        augment = self.config.augment
         return validate(self.model, self.model_config, self._loader(self.val_set, sampler),
-                        self.weights, self.device, self.config.bf16, self.config.channels_last)
+                        self.weights, self.device, self.config.bf16, self.config.channels_last,
+                        fill_black=augment.enabled and augment.background_prob > 0)
 
     def _checkpoint(self) -> None:
         save_checkpoint(self.output / "last.pt", model=self.model, optimizer=self.optimizer,

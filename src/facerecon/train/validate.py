@@ -5,6 +5,11 @@ Landmarks are decoded from the predicted position maps with :func:`facerecon.pos
 landmarks (``nme_bbox``: mean error / sqrt(w*h) of the ground-truth 68-point box, the
 AFLW2000-3D normaliser). Real 300-W photos also get the 300-W metric against their human
 annotation (``nme_interocular_300w``: / outer inter-ocular distance). Values are fractions.
+
+With ``fill_black`` every crop's black regions (outside the photo) are first filled by the
+augmentation's background step, seeded by the batch index (the same crops every time): a
+model that found the face through the black frame of tight photos would otherwise look
+better on validation than on real photos (docs/training.md).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from facerecon.evaluate.metrics import nme_bbox, nme_interocular
 from facerecon.models import ModelConfig
 from facerecon.posmap import decode
 from facerecon.topology import load_topology
+from facerecon.train.augment import fill_black_regions
 from facerecon.train.losses import weighted_posmap_loss
 
 
@@ -53,18 +59,23 @@ def clamp_targets(posmaps: torch.Tensor, output_scale: float) -> torch.Tensor:
 
 @torch.no_grad()
 def validate(model: torch.nn.Module, model_config: ModelConfig, loader, weights: torch.Tensor,
-             device: torch.device, bf16: bool, channels_last: bool) -> dict[str, float]:
+             device: torch.device, bf16: bool, channels_last: bool,
+             fill_black: bool = False) -> dict[str, float]:
     """Mean loss and NMEs over ``loader`` (batches of :func:`facerecon.train.dataset.collate`).
 
-    The model is put in eval mode and back in train mode afterwards.
+    The model is put in eval mode and back in train mode afterwards. ``fill_black``: see the
+    module docstring.
     """
     topology = load_topology(model_config.output_size)
     was_training = model.training
     model.eval()
     losses, counts, bbox, interocular = [], [], [], []
     try:
-        for batch in loader:
-            pred = forward(model, model_config, batch["image"], device, bf16, channels_last)
+        for index, batch in enumerate(loader):
+            images = batch["image"]
+            if fill_black:
+                images = fill_black_regions(images, 1.0, torch.Generator().manual_seed(index))
+            pred = forward(model, model_config, images, device, bf16, channels_last)
             target = clamp_targets(batch["posmap"].to(device), model_config.output_scale)
             loss = weighted_posmap_loss(pred, target, weights, model_config.input_size)
             losses.append(float(loss))
