@@ -1,0 +1,77 @@
+"""Where a model's AFLW2000-3D error comes from: per image pose, error, and bias per feature.
+
+For the images in ``--data`` (ROI-box crops, the benchmark's protocol) this scores the model
+and the 3DDFA_V2 teacher against the original 2D ground truth, and reports per image the
+pose of its ``.mat`` (``Pose_Para``: pitch, yaw, roll in degrees), both NMEs and the model's
+distance to the teacher's points; then, over all images, the mean signed offset (x, y; %
+of sqrt(w*h) of the ground-truth box; y down) of each feature (jaw, brows, nose, eyes,
+mouth) for model and teacher: a systematic bias shows as an offset far from the teacher's.
+
+    PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_diagnosis.py \
+        --data ../shared/data/aflw2000-3d [--weights FILE]
+
+Writes benchmarks/results/aflw2000_diagnosis.json and prints the same JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from common import write_result
+
+from facerecon.data.aflw2000 import Aflw2000Dataset, read_aflw_mat
+from facerecon.data.teacher import Teacher
+from facerecon.evaluate.aflw2000 import predict_dataset
+from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor, teacher_predictor
+
+COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_diagnosis.py "
+           "--data ../shared/data/aflw2000-3d")
+FEATURES = {"jaw": slice(0, 17), "brows": slice(17, 27), "nose": slice(27, 36),
+            "eyes": slice(36, 48), "mouth": slice(48, 68)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="an aflw2000-3d folder")
+    parser.add_argument("--teacher", type=Path, default=None,
+                        help="teacher-3ddfa folder (default: beside --data)")
+    parser.add_argument("--weights", type=Path, default=None, help="default: shipped weights")
+    args = parser.parse_args()
+    dataset = Aflw2000Dataset(args.data)
+    teacher = Teacher.from_folder(args.teacher or args.data.parent / "teacher-3ddfa")
+    predictions = {
+        "model": predict_dataset(pipeline_predictor(make_reconstructor(weights=args.weights),
+                                                    "aflw_roi"), dataset),
+        "teacher": predict_dataset(teacher_predictor(teacher, None), dataset)}
+    truth = np.stack([sample.pts68[:, :2] for sample in dataset])
+    box = np.sqrt(np.prod(truth.max(1) - truth.min(1), axis=1))  # (N,)
+    points = {name: np.stack([p[n][:, :2] for n in dataset.names])
+              for name, p in predictions.items()}
+    offsets = {name: (p - truth) / box[:, None, None] * 100 for name, p in points.items()}
+    to_teacher = np.linalg.norm(points["model"] - points["teacher"], axis=2).mean(1) / box * 100
+    images = []
+    for index, sample in enumerate(dataset):
+        pose = read_aflw_mat(sample.mat_path) if sample.mat_path else None
+        row = {"image": sample.name}
+        if pose is not None:
+            row.update({key: round(float(np.degrees(getattr(pose, key))), 1)
+                        for key in ("pitch", "yaw", "roll")})
+        row.update({f"nme_{name}": round(float(np.linalg.norm(o[index], axis=1).mean()), 2)
+                    for name, o in offsets.items()})
+        row["model_to_teacher"] = round(float(to_teacher[index]), 2)
+        images.append(row)
+    bias = {name: {feature: np.round(o[:, part].mean((0, 1), dtype=np.float64), 2).tolist()
+                   for feature, part in FEATURES.items()} for name, o in offsets.items()}
+    write_result("aflw2000_diagnosis", {
+        "command": COMMAND, "weights": str(args.weights or "shipped"), "images": images,
+        "mean_nme": {name: round(float(np.linalg.norm(o, axis=2).mean()), 2)
+                     for name, o in offsets.items()},
+        "mean_model_to_teacher": round(float(to_teacher.mean()), 2),
+        "mean_offset_pct_xy": bias})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
