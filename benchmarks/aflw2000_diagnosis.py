@@ -24,6 +24,7 @@ from common import write_result
 from facerecon.data.aflw2000 import Aflw2000Dataset, read_aflw_mat
 from facerecon.data.teacher import Teacher
 from facerecon.evaluate.aflw2000 import predict_dataset
+from facerecon.evaluate.metrics import bbox_normalizer, nme_bbox
 from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor, teacher_predictor
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_diagnosis.py "
@@ -46,9 +47,10 @@ def main() -> int:
                                                     "aflw_roi"), dataset),
         "teacher": predict_dataset(teacher_predictor(teacher, None), dataset)}
     truth = np.stack([sample.pts68[:, :2] for sample in dataset])
-    box = np.sqrt(np.prod(truth.max(1) - truth.min(1), axis=1))  # (N,)
+    box = np.atleast_1d(bbox_normalizer(truth))  # (N,) sqrt(w*h) of the ground-truth box
     points = {name: np.stack([p[n][:, :2] for n in dataset.names])
               for name, p in predictions.items()}
+    nme = {name: nme_bbox(p, truth) * 100 for name, p in points.items()}
     offsets = {name: (p - truth) / box[:, None, None] * 100 for name, p in points.items()}
     to_teacher = np.linalg.norm(points["model"] - points["teacher"], axis=2).mean(1) / box * 100
     images = []
@@ -58,16 +60,15 @@ def main() -> int:
         if pose is not None:
             row.update({key: round(float(np.degrees(getattr(pose, key))), 1)
                         for key in ("pitch", "yaw", "roll")})
-        row.update({f"nme_{name}": round(float(np.linalg.norm(o[index], axis=1).mean()), 2)
-                    for name, o in offsets.items()})
+        row.update({f"nme_{name}": round(float(errors[index]), 2)
+                    for name, errors in nme.items()})
         row["model_to_teacher"] = round(float(to_teacher[index]), 2)
         images.append(row)
     bias = {name: {feature: np.round(o[:, part].mean((0, 1), dtype=np.float64), 2).tolist()
                    for feature, part in FEATURES.items()} for name, o in offsets.items()}
     write_result("aflw2000_diagnosis", {
         "command": COMMAND, "weights": str(args.weights or "shipped"), "images": images,
-        "mean_nme": {name: round(float(np.linalg.norm(o, axis=2).mean()), 2)
-                     for name, o in offsets.items()},
+        "mean_nme": {name: round(float(errors.mean()), 2) for name, errors in nme.items()},
         "mean_model_to_teacher": round(float(to_teacher.mean()), 2),
         "mean_offset_pct_xy": bias})
     return 0

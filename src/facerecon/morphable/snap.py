@@ -27,11 +27,12 @@ import numpy as np
 from facerecon.errors import InvalidInputError
 
 # Kernel width (ICT centimetres; the neutral outer inter-ocular distance is 8.9 cm) and ridge
-# (relative to the kernel's diagonal, 1), chosen on real build photos (UTKFace teacher labels,
-# 300-W human labels) with benchmarks/landmark_snap.py: sigma 2.0 / ridge 0.02
-# left 0.38 % box-NME of the 2.46 % fit gap but moved some vertex 1.57x further than the
-# largest landmark residual (overshoot between close points with opposing residuals, e.g.
-# inner and outer lips 0.5 cm apart); 1.5 / 0.1 leaves 0.43 % with at most 1.02x.
+# (relative to the kernel's diagonal, 1), chosen on 1,100 real build photos (UTKFace teacher
+# labels, 300-W human labels; benchmarks/results/landmark_snap.json): sigma 2.0 / ridge 0.02
+# leaves 0.36-0.39 % box-NME of the 2.3-2.5 % fit gap but moves some vertex up to 1.87x
+# further than the largest landmark residual (overshoot between close points with opposing
+# residuals, e.g. inner and outer lips 0.5 cm apart); 1.5 / 0.1 leaves 0.43 % with at most
+# 1.25x.
 DEFAULT_SIGMA_CM = 1.5
 DEFAULT_RIDGE = 0.1
 
