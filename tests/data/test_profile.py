@@ -84,4 +84,17 @@ def test_view_targets_are_seeded_distinct_and_bounded():
     yaws = [yaw for yaw, _ in first]
     assert len(set(yaws)) == 4
     assert all(-90 <= y <= 90 and 7.5 <= abs(y - 20) <= 90 and y % 15 == 0 for y in yaws)
-    assert all(-30 <= p <= 30 for _, p in first)
+    assert all(-45 <= p <= 45 for _, p in first)
+
+
+def test_view_targets_pitch_spread_and_limit():
+    rng = np.random.default_rng(0)
+    pitches = [p for _ in range(200) for _, p in view_targets(rng, 0.0, 10.0, 4, pitch_spread=40.0,
+                                                              pitch_limit=45.0)]
+    assert min(pitches) < -25 and max(pitches) == 45.0  # 10 + 40 clipped at the limit
+    assert all(-45 <= p <= 45 for p in pitches)
+    narrow = [p for _, p in view_targets(np.random.default_rng(1), 0.0, -5.0, 8,
+                                         pitch_spread=20.0, pitch_limit=30.0)]
+    assert all(-25 <= p <= 15 for p in narrow)
+    beyond = view_targets(np.random.default_rng(2), 0.0, 60.0, 4, pitch_limit=45.0)
+    assert all(p <= 60.0 for _, p in beyond)  # a photo beyond the limit keeps its own pitch

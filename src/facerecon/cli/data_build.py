@@ -36,6 +36,10 @@ def register(data_sub) -> None:
     build.add_argument("--limit", type=int, default=None, help="a seeded subset of N photos")
     build.add_argument("--rotations", type=int, default=4, help="synthetic views per photo")
     build.add_argument("--yaw-step", type=float, default=15.0)
+    build.add_argument("--pitch-spread", type=float, default=40.0,
+                       help="synthetic pitch = photo pitch + U(-S, S) degrees (build v2: 20)")
+    build.add_argument("--pitch-limit", type=float, default=45.0,
+                       help="synthetic pitch kept within +-L degrees (build v2: 30)")
     build.add_argument("--posmap-resolution", type=int, default=128, choices=(128, 256))
     build.add_argument("--crop-size", type=int, default=256)
     build.add_argument("--photos-per-shard", type=int, default=100)
@@ -83,6 +87,7 @@ def run_build(args) -> int:
     )
 
     config = BuildConfig(rotations=args.rotations, yaw_step=args.yaw_step,
+                         pitch_spread=args.pitch_spread, pitch_limit=args.pitch_limit,
                          crop_size=args.crop_size, posmap_resolution=args.posmap_resolution,
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
                          limit=args.limit, snap_landmarks=not args.no_snap)
