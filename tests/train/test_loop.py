@@ -107,6 +107,23 @@ def test_cli_trains_and_resumes(tiny_build, tmp_path, tiny_model, capsys):
     assert main(["train", "--set", "lr=1", "--no-progress"]) == 1  # no config, no checkpoint
 
 
+def test_cli_validate_only_scores_the_starting_weights_and_writes_nothing(
+        tiny_build, tmp_path, tiny_model, capsys):
+    trainer = Trainer(_config(tiny_build, tmp_path / "run"))
+    trainer.run()
+    weights = tmp_path / "run" / "final.safetensors"
+    output = tmp_path / "never"
+    config = tmp_path / "c.yaml"
+    config.write_text(f"data_dir: {tiny_build}\noutput_dir: {output}\nbatch_size: 2\n"
+                      f"workers: 0\ninit_weights: {weights}\n", encoding="utf-8")
+    arguments = ["train", "-c", str(config), "--validate-only"]
+    assert main(arguments) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["step"] == 0 and not output.exists()
+    assert scores["nme_bbox"] == pytest.approx(trainer.last_val["nme_bbox"], rel=1e-5)
+    assert set(scores) >= {"val_loss", "nme_interocular_300w", "val_samples"}
+
+
 def test_a_real_small_model_overfits_a_fixed_batch(tiny_build):
     """Three Adam steps of mobile_posmap128 (bf16, channels-last) on one batch lower its loss."""
     config = load_config(None, [f"data_dir={tiny_build}", "batch_size=2", "lr=0.003",

@@ -5,7 +5,9 @@ Trains a registered position-map network on the shards of ``facerecon data build
 :class:`facerecon.train.config.TrainConfig`, then the YAML file, then each ``--set``
 (dotted keys, YAML values: ``--set augment.rotation_deg=30 --set bf16=false``). With
 ``--resume`` and no ``-c``, the checkpoint's own config is used (``--set`` still applies,
-e.g. a new ``max_minutes``).
+e.g. a new ``max_minutes``). ``--validate-only`` scores the starting weights (``init_weights``,
+or the ``--resume`` checkpoint's) on the build's ``val`` split as the epochs' validation does,
+prints the JSON and trains nothing: e.g. an older model on a newer build.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", type=Path, default=None,
                         help="continue from a checkpoint (output_dir/last.pt)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--validate-only", action="store_true",
+                        help="print the starting weights' validation and stop")
     parser.set_defaults(func=run_train)
 
 
@@ -50,6 +54,9 @@ def run_train(args) -> int:
 
     config = _config(args)
     trainer = Trainer(config, resume=args.resume)
+    if args.validate_only:
+        print(json.dumps({"step": trainer.step, **trainer.validate()}, indent=1))
+        return 0
     stop = min(trainer.total_steps, config.max_steps or trainer.total_steps)
     print(f"facerecon train: {config.model} on {trainer.device}, {len(trainer.train_set)} train / "
           f"{len(trainer.val_set) if trainer.val_set else 0} val samples, "

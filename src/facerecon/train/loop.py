@@ -214,7 +214,16 @@ class Trainer:
         self.step += 1
         return float(loss.detach())
 
-    def _validate(self) -> dict:
+    def validate(self) -> dict:
+        """Validation of the current weights on the build's ``val`` split, as logged each
+        epoch (``val_loss``, ``nme_bbox``, ``nme_interocular_300w`` where 300-W photos are
+        in it; fractions, not %), without training or writing anything.
+
+        Raises:
+            DataNotFoundError: the build has no ``val`` split.
+        """
+        if self.val_set is None:
+            raise DataNotFoundError(f"{self.config.data_dir} has no val shards to validate on")
         sampler = [list(range(i, min(i + self.config.batch_size, len(self.val_set))))
                    for i in range(0, len(self.val_set), self.config.batch_size)]
         augment = self.config.augment
@@ -286,7 +295,7 @@ class Trainer:
                 "last_val": self.last_val, "minutes": (time.monotonic() - started) / 60}
 
     def _validate_and_log(self, epoch: int, data: dict) -> None:
-        self.last_val = {"step": self.step, **self._validate()}
+        self.last_val = {"step": self.step, **self.validate()}
         self._log({"kind": "val", "epoch": epoch, **self.last_val})
         if self.last_val["nme_bbox"] < self.best_score:
             self.best_score = self.last_val["nme_bbox"]
