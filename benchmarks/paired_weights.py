@@ -1,0 +1,91 @@
+"""Is new weights' gain over old weights real? Paired per-image comparison on AFLW2000-3D and
+300-W.
+
+Runs both ``.safetensors`` of the default model through the benchmarks' own protocols
+(AFLW2000-3D: ROI-box crops, 2D NME / sqrt(w*h) of the ground-truth box against the
+original annotation; 300-W held-out split: ground-truth box crops, inter-ocular NME) and
+reports, per benchmark, both means, the mean per-image difference new - old with its
+standard error (sample std / sqrt(n)) and how many images the new weights do better on;
+for AFLW2000-3D also per image (with the ``.mat`` pose) and split by |pitch| >= 30 degrees.
+
+    PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/paired_weights.py \
+        --shared ../shared/data --old OLD.safetensors --new NEW.safetensors
+
+Writes benchmarks/results/paired_weights.json and prints the same JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from common import write_result
+
+from facerecon.data.aflw2000 import Aflw2000Dataset, read_aflw_mat
+from facerecon.evaluate.aflw2000 import predict_dataset
+from facerecon.evaluate.metrics import nme_bbox
+from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor, predict_images
+from facerecon.evaluate.w300 import evaluate_300w, load_300w_split
+
+COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/paired_weights.py "
+           "--shared ../shared/data --old OLD.safetensors --new NEW.safetensors")
+STRONG_PITCH_DEG = 30.0
+
+
+def paired(old: np.ndarray, new: np.ndarray) -> dict:
+    """Summary of (N,) per-image errors in % of two weights on the same images."""
+    difference = new - old
+    return {"images": int(old.size), "mean_old": round(float(old.mean()), 2),
+            "mean_new": round(float(new.mean()), 2),
+            "mean_difference": round(float(difference.mean()), 3),
+            "standard_error": round(float(difference.std(ddof=1) / np.sqrt(old.size)), 3),
+            "new_better_on": int((difference < 0).sum())}
+
+
+def aflw_errors(weights: Path, dataset: Aflw2000Dataset) -> np.ndarray:
+    """(N,) % NME of ``weights`` on the dataset's images, in its order."""
+    predictions = predict_dataset(pipeline_predictor(make_reconstructor(weights=weights),
+                                                     "aflw_roi"), dataset)
+    points = np.stack([predictions[name][:, :2] for name in dataset.names])
+    truth = np.stack([sample.pts68[:, :2] for sample in dataset])
+    return np.atleast_1d(nme_bbox(points, truth)) * 100
+
+
+def w300_errors(weights: Path, folder: Path) -> np.ndarray:
+    """(N,) % inter-ocular NME of ``weights`` on the 300-W held-out split."""
+    samples = load_300w_split(folder, "val")
+    names = [sample.name for sample in samples]
+    predictions = predict_images(
+        pipeline_predictor(make_reconstructor(weights=weights), "landmarks"), names,
+        [sample.image_path for sample in samples], np.stack([sample.box for sample in samples]))
+    return evaluate_300w(samples, predictions).per_image * 100
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, required=True, help="the shared/data folder")
+    parser.add_argument("--old", type=Path, required=True, help="baseline .safetensors")
+    parser.add_argument("--new", type=Path, required=True, help="candidate .safetensors")
+    args = parser.parse_args()
+    dataset = Aflw2000Dataset(args.shared / "aflw2000-3d")
+    old, new = aflw_errors(args.old, dataset), aflw_errors(args.new, dataset)
+    pitch = np.array([np.degrees(read_aflw_mat(sample.mat_path).pitch) for sample in dataset])
+    strong = np.abs(pitch) >= STRONG_PITCH_DEG
+    images = [{"image": name, "pitch": round(float(p), 1), "nme_old": round(float(a), 2),
+               "nme_new": round(float(b), 2)}
+              for name, p, a, b in zip(dataset.names, pitch, old, new, strict=True)]
+    w300_old, w300_new = w300_errors(args.old, args.shared / "300w"), w300_errors(
+        args.new, args.shared / "300w")
+    write_result("paired_weights", {
+        "command": COMMAND, "old": str(args.old), "new": str(args.new),
+        "aflw2000": {"all": paired(old, new),
+                     "abs_pitch_ge_30": paired(old[strong], new[strong]),
+                     "abs_pitch_lt_30": paired(old[~strong], new[~strong]),
+                     "images": images},
+        "300w_val": paired(w300_old, w300_new)})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
