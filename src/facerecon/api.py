@@ -25,7 +25,7 @@ from facerecon.errors import InvalidInputError
 from facerecon.face import Face
 from facerecon.imageio import load_image
 from facerecon.posmap import decode
-from facerecon.predictor import NetworkPredictor, PosmapPredictor
+from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor, PosmapPredictor
 from facerecon.topology import load_topology
 from facerecon.types import Detection
 
@@ -43,6 +43,8 @@ class FaceReconstructor:
             call passes ``boxes``.
         device: torch device for a named model ("cpu", "cuda", ...).
         second_pass: re-crop each face from its first-pass landmarks and predict again.
+        flip_average: also predict each crop mirrored and average the two maps
+            (:class:`~facerecon.predictor.FlipAveragedPredictor`; a named model only).
         batch_size: crops per network call.
     """
 
@@ -53,12 +55,16 @@ class FaceReconstructor:
         detector: str | FaceDetector | None = DEFAULT_DETECTOR,
         device: str = "cpu",
         second_pass: bool = False,
+        flip_average: bool = False,
         batch_size: int = 16,
     ):
         if isinstance(model, str):
             model = NetworkPredictor(model, weights=weights, device=device)
-        elif weights is not None:
-            raise InvalidInputError("weights= only applies to a model given by name")
+            if flip_average:
+                model = FlipAveragedPredictor(model)
+        elif weights is not None or flip_average:
+            raise InvalidInputError(
+                "weights= and flip_average= only apply to a model given by name")
         if isinstance(detector, str):
             self.detector_name = detector
             detector = create_detector(detector)

@@ -76,3 +76,50 @@ class NetworkPredictor:
         from facerecon.models import predict_posmaps
 
         return predict_posmaps(self.model, self.config, crops, batch_size=len(crops) or 1)
+
+
+class FlipAveragedPredictor:
+    """Test-time mirror averaging around a head that looks only at pixels (a network).
+
+    Each crop is predicted twice, as given and mirrored left-right; the mirror's map is
+    mapped back (UV columns ``c -> R - 1 - c``: the UV layout is left-right symmetric, within
+    0.06 px at the 99th percentile on the 128 topology's canonical map; crop ``x -> S - 1 - x``
+    with pixel centres at integers, :mod:`facerecon.crop`) and the two are averaged. The
+    result is mirror-equivariant by construction: the map of a mirrored crop is the mirror
+    of the map of the crop. Texels whose mirror lies outside the UV mask keep the direct
+    prediction. Crops and mirrors go through the head in one call while that is at most
+    :attr:`JOINT_LIMIT` crops, else in two (``mobile_posmap128``, 2 threads: 2 crops in one
+    call 6.2 ms against 2 x 4.2; 32 crops 69 ms against 2 x 25).
+
+    Args:
+        inner: the head to wrap. The mirrored crops are passed with their unmirrored
+            transforms, so heads that read the transforms (test oracles) must not be wrapped.
+    """
+
+    JOINT_LIMIT = 16
+
+    def __init__(self, inner: PosmapPredictor):
+        from facerecon.topology import load_topology
+
+        mask = load_topology(inner.resolution).uv_mask
+        self.inner = inner
+        self.name = f"{inner.name}+flip"
+        self.input_size = inner.input_size
+        self.resolution = inner.resolution
+        self._paired = mask & mask[:, ::-1]  # (R, R) texels averaged with their mirror
+
+    def __call__(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:
+        """Same contract as :meth:`PosmapPredictor.__call__`."""
+        count = len(crops)
+        flipped = np.ascontiguousarray(crops[:, :, ::-1])
+        if 2 * count <= self.JOINT_LIMIT:
+            maps = self.inner(np.concatenate([crops, flipped]), [*transforms, *transforms])
+            direct, mirrored = maps[:count], maps[count:]
+        else:
+            direct, mirrored = self.inner(crops, transforms), self.inner(flipped, transforms)
+        direct = np.asarray(direct, np.float32)
+        mirrored = np.asarray(mirrored, np.float32)[:, :, ::-1].copy()
+        mirrored[..., 0] = (self.input_size - 1) - mirrored[..., 0]
+        averaged = direct.copy()
+        averaged[:, self._paired] = 0.5 * (direct[:, self._paired] + mirrored[:, self._paired])
+        return averaged

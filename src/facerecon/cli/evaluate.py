@@ -61,6 +61,8 @@ def _model_options(parser) -> None:
     parser.add_argument("--weights", type=Path, default=None, help=".safetensors weights")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="average with the mirrored crop's prediction")
 
 
 def _row_options(parser) -> None:
@@ -74,7 +76,8 @@ def build_reconstructor(args):
     """The pipeline the arguments ask for (tests replace this to inject a predictor)."""
     from facerecon.evaluate.predictors import make_reconstructor
 
-    return make_reconstructor(args.model, args.weights, args.device, args.second_pass)
+    return make_reconstructor(args.model, args.weights, args.device, args.second_pass,
+                              args.flip_average)
 
 
 def _reconstructor_or_none(args, required: bool):

@@ -44,6 +44,8 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", default=None, help=".safetensors weights for --model")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="average with the mirrored crop's prediction (~2 ms more per face)")
     parser.set_defaults(func=run)
 
 
@@ -69,6 +71,7 @@ def build_reconstructor(args):
         detector=None if args.box else (args.detector or DEFAULT_DETECTOR),
         device=args.device,
         second_pass=args.second_pass,
+        flip_average=args.flip_average,
     )
 
 

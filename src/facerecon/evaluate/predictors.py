@@ -27,16 +27,19 @@ def make_reconstructor(
     weights: str | Path | None = None,
     device: str = "cpu",
     second_pass: bool = False,
+    flip_average: bool = False,
 ):
     """A detector-less :class:`~facerecon.api.FaceReconstructor` for boxes given per image.
 
     Args:
         model: registered model name, a PosmapPredictor, or None for the pipeline's default
             model. weights: ``.safetensors`` for a named model (None: the shipped weights).
+        second_pass, flip_average: see :class:`~facerecon.api.FaceReconstructor`.
     """
     from facerecon.api import FaceReconstructor
 
-    options = {"detector": None, "device": device, "second_pass": second_pass}
+    options = {"detector": None, "device": device, "second_pass": second_pass,
+               "flip_average": flip_average}
     if weights is not None:
         options["weights"] = str(weights)
     if model is not None:

@@ -1,0 +1,107 @@
+"""FlipAveragedPredictor: the mirror's map is mapped back exactly and the result is
+mirror-equivariant, with a fake head and with the shipped network."""
+
+import numpy as np
+import pytest
+
+from facerecon.api import FaceReconstructor
+from facerecon.data.synthetic import render_synthetic_face
+from facerecon.errors import InvalidInputError
+from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor
+from facerecon.topology import load_topology
+
+SIZE, RESOLUTION = 128, 128
+
+
+def mirror_map(posmap: np.ndarray) -> np.ndarray:
+    """The position map of the mirrored crop: UV columns and crop x mirrored."""
+    mirrored = posmap[..., ::-1, :].copy()
+    mirrored[..., 0] = SIZE - 1 - mirrored[..., 0]
+    return mirrored
+
+
+class MarkerHead:
+    """Returns ``direct`` for a crop whose top-left pixel is 255, else ``other``."""
+
+    name, input_size, resolution = "marker", SIZE, RESOLUTION
+
+    def __init__(self, direct: np.ndarray, other: np.ndarray):
+        self.direct, self.other = direct, other
+
+    def __call__(self, crops, transforms):
+        assert len(transforms) == len(crops)
+        return np.stack([self.direct if crop[0, 0, 0] == 255 else self.other for crop in crops])
+
+
+@pytest.fixture(scope="module")
+def canonical():
+    topology = load_topology(RESOLUTION)
+    return topology.canonical_posmap.astype(np.float32), topology.uv_mask
+
+
+def _marked_crops(count: int) -> np.ndarray:
+    crops = np.random.default_rng(0).integers(0, 200, (count, SIZE, SIZE, 3), dtype=np.uint8)
+    crops[:, 0, 0] = 255
+    crops[:, 0, -1] = 0
+    return crops
+
+
+def test_an_equivariant_head_is_returned_unchanged(canonical):
+    posmap, mask = canonical
+    posmap = posmap + np.array([7.0, -3.0, 2.0], np.float32)  # off the crop's centre
+    head = FlipAveragedPredictor(MarkerHead(posmap, mirror_map(posmap)))
+    out = head(_marked_crops(2), [None, None])
+    assert out.shape == (2, RESOLUTION, RESOLUTION, 3) and head.name == "marker+flip"
+    np.testing.assert_allclose(out[:, mask], np.broadcast_to(posmap[mask], out[:, mask].shape),
+                               atol=0.35)  # the canonical face's own asymmetry
+
+
+def test_an_unmoved_map_is_averaged_with_its_mirror(canonical):
+    posmap, mask = canonical
+    shifted = posmap + np.array([10.0, 0.0, 0.0], np.float32)
+    out = FlipAveragedPredictor(MarkerHead(shifted, shifted))(_marked_crops(1), [None])[0]
+    paired = mask & mask[:, ::-1]
+    expected = 0.5 * (shifted + mirror_map(shifted))
+    np.testing.assert_allclose(out[paired], expected[paired], atol=1e-4)
+    # A head that ignores the mirroring and answers 10 px to the right both times: the
+    # shift cancels (the mirror's map goes 10 px left), y and z are kept.
+    unshifted = 0.5 * (posmap + mirror_map(posmap))
+    np.testing.assert_allclose(out[paired], unshifted[paired], atol=1e-4)
+    np.testing.assert_array_equal(out[mask & ~paired], shifted[mask & ~paired])
+
+
+def test_the_shipped_network_becomes_mirror_equivariant(canonical):
+    _, mask = canonical
+    paired = mask & mask[:, ::-1]
+    scene = render_synthetic_face(load_topology(RESOLUTION), yaw=25, pitch=-5, roll=6)
+    from facerecon.crop import crop_from_box
+
+    crop = crop_from_box(scene.box, SIZE, 1.7, -0.12).warp(scene.image)
+    head = FlipAveragedPredictor(NetworkPredictor("mobile_posmap128"))
+    both = head(np.stack([crop, crop[:, ::-1]]), [None, None])
+    np.testing.assert_allclose(both[1][paired], mirror_map(both[0])[paired], atol=1e-3)
+    plain = NetworkPredictor("mobile_posmap128")(crop[None], [None])[0]
+    assert np.abs(both[0][paired] - plain[paired]).mean() < 3.0  # an average, not a new face
+
+
+def test_the_reconstructor_wraps_only_named_models(make_oracle):
+    rec = FaceReconstructor(detector=None, flip_average=True)
+    assert rec.predictor.name == "mobile_posmap128+flip"
+    topology = load_topology(RESOLUTION)
+    with pytest.raises(InvalidInputError, match="flip_average"):
+        FaceReconstructor(model=make_oracle(topology, []), detector=None, flip_average=True)
+
+
+def test_large_batches_go_through_the_head_in_two_calls(canonical):
+    posmap, _ = canonical
+    calls = []
+
+    class CountingHead(MarkerHead):
+        def __call__(self, crops, transforms):
+            calls.append(len(crops))
+            return super().__call__(crops, transforms)
+
+    head = FlipAveragedPredictor(CountingHead(posmap, mirror_map(posmap)))
+    small, large = head(_marked_crops(2), [None] * 2), head(_marked_crops(9), [None] * 9)
+    assert calls == [4, 9, 9]
+    np.testing.assert_allclose(large[0], small[0], atol=1e-6)
