@@ -8,6 +8,8 @@ from facerecon.train.augment import (
     augment_batch,
     black_regions,
     fill_black_regions,
+    mirror_columns,
+    mirror_samples,
     sample_similarity,
 )
 from facerecon.train.config import AugmentConfig
@@ -56,6 +58,46 @@ def test_posmap_points_stay_on_their_image_features(seed):
     read = _bilinear(out_image[0].numpy(), after[inside, 0], after[inside, 1])
     error = np.abs(read[:, :2] / 2 - before[inside, :2])
     assert np.percentile(error, 99) < 0.6 and error.max() < 1.5
+
+
+def test_mirrored_posmap_points_sit_on_the_mirror_features():
+    image = _coordinate_image()
+    posmap, mask = _face_posmap()
+    config = AugmentConfig(rotation_deg=0, translation=0, scale_min=1, scale_max=1, color_min=1,
+                           color_max=1, occlusion_prob=0, background_prob=0, flip_prob=1.0)
+    out_image, out_posmap = augment_batch(image, posmap, mask, config,
+                                          torch.Generator().manual_seed(0))
+    assert torch.equal(out_image[0], image[0].flip(1))
+    paired = (mask & mask.flip(1)).numpy()
+    after = out_posmap[0].numpy()[paired]
+    # Texel c of the mirrored map lies where the mirrored crop shows the feature of texel
+    # R-1-c of the original: the pixels there read back that texel's original position.
+    mirror_before = posmap[0].numpy()[:, ::-1][paired]
+    read = _bilinear(out_image[0].numpy(), after[:, 0], after[:, 1])
+    error = np.abs(read[:, :2] / 2 - mirror_before[:, :2])
+    assert np.percentile(error, 99) < 0.6
+    # The canonical face is nearly symmetric, so its mirror is nearly itself (mirrored about
+    # its own centre line): this fails when the UV columns are not mirrored with x.
+    centre = (posmap[0, ..., 0][mask].max() + posmap[0, ..., 0][mask].min()) / 2
+    shift = float((SIZE - 1) - 2 * centre)
+    difference = out_posmap[0].numpy()[paired] - posmap[0].numpy()[paired] - [shift, 0, 0]
+    assert np.percentile(np.abs(difference), 99) < 0.5
+
+
+def test_mirroring_twice_restores_the_samples():
+    posmap, mask = _face_posmap()
+    images = torch.from_numpy(np.random.default_rng(0).integers(0, 255, (3, SIZE, SIZE, 3),
+                                                                dtype=np.uint8))
+    posmaps = posmap.expand(3, -1, -1, -1) + torch.tensor([0.0, 1.0, 2.0])[:, None, None, None]
+    chosen = torch.tensor([True, False, True])
+    once = mirror_samples(images, posmaps, mask, chosen)
+    twice = mirror_samples(*once, mask, chosen)
+    assert torch.equal(twice[0], images) and not torch.equal(once[0], images)
+    paired = mask & mask.flip(1)
+    torch.testing.assert_close(twice[1][:, paired], posmaps[:, paired], rtol=0, atol=1e-4)
+    assert torch.equal(once[1][1], posmaps[1])
+    columns = mirror_columns(mask)
+    assert bool(mask[torch.arange(SIZE)[:, None].expand(SIZE, SIZE)[mask], columns[mask]].all())
 
 
 def test_z_scales_with_the_similarity_and_mask_stays():

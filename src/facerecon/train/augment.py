@@ -2,6 +2,10 @@
 
 Per sample (all draws from one ``torch.Generator``, so a batch is a function of its seed):
 
+0. mirror: with probability ``flip_prob``, the crop is mirrored left-right and so is the
+   position map: its UV columns (``c -> R - 1 - c``, :func:`mirror_columns`) and its x
+   (``x -> S - 1 - x``), so each UV point again sits on its own feature (the left eye's
+   texels on the mirrored image's left eye). No draw is made when ``flip_prob`` is 0;
 1. a 2D similarity about the crop centre ``c = (S - 1) / 2`` (pixel centres at integers):
    ``p' = s R(theta) (p - c) + c + t`` with theta uniform in +-``rotation_deg``, s in
    [``scale_min``, ``scale_max``], t uniform in +-``translation`` x S per axis. The image is
@@ -38,6 +42,35 @@ BLACK_BLOCK = 4  # black regions are found on blocks of this many pixels (black_
 
 def _uniform(shape, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
     return low + (high - low) * torch.rand(shape, generator=generator, dtype=torch.float64)
+
+
+def mirror_columns(uv_mask: torch.Tensor) -> torch.Tensor:
+    """(R, R) long: the column each texel reads when a position map is mirrored.
+
+    ``R - 1 - c``; where that texel is off the mask but ``c`` is on it (the 128 topology has
+    one such texel, at the face's edge, loss weight 1), the on-mask column of the row nearest
+    to ``R - 1 - c``.
+    """
+    size = uv_mask.shape[1]
+    columns = torch.arange(size - 1, -1, -1, device=uv_mask.device).expand(size, size).clone()
+    for row, column in (uv_mask & ~uv_mask.flip(1)).nonzero().tolist():
+        valid = uv_mask[row].nonzero().flatten()
+        columns[row, column] = valid[(valid - (size - 1 - column)).abs().argmin()]
+    return columns
+
+
+def mirror_samples(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Tensor,
+                   chosen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mirror the ``chosen`` ((B,) bool) samples of (B, S, S, 3) crops and their (B, R, R, 3)
+    position maps (crop pixels) left-right; returns new tensors."""
+    images, posmaps = images.clone(), posmaps.clone()
+    size = images.shape[2]
+    images[chosen] = images[chosen].flip(2)
+    index = mirror_columns(uv_mask)[None, :, :, None].expand(int(chosen.sum()), -1, -1, 3)
+    mirrored = torch.gather(posmaps[chosen], 2, index)
+    mirrored[..., 0] = (size - 1) - mirrored[..., 0]
+    posmaps[chosen] = mirrored
+    return images, posmaps
 
 
 def sample_similarity(batch: int, size: int, config: AugmentConfig,
@@ -206,6 +239,9 @@ def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Te
         (B, S, S, 3) uint8 images and (B, R, R, 3) float32 position maps.
     """
     batch, size = images.shape[0], images.shape[1]
+    if config.flip_prob > 0:
+        chosen = torch.rand(batch, generator=generator) < config.flip_prob
+        images, posmaps = mirror_samples(images, posmaps, uv_mask, chosen.to(images.device))
     linear, shift = sample_similarity(batch, size, config, generator)
     floats = images.permute(0, 3, 1, 2).to(torch.float32)
     warped = warp_images(floats, linear, shift)

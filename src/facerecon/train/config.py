@@ -46,6 +46,9 @@ class AugmentConfig:
     # Chance that the black parts of a crop (outside the photo: UTKFace's tight photos, the
     # similarity's padding) get a background: another crop of the batch or smooth noise.
     background_prob: float = 0.8
+    # Chance that a sample is mirrored left-right (image, and the position map's UV columns
+    # and x: the UV layout is left-right symmetric). Off in runs v1-v3.
+    flip_prob: float = 0.0
 
     def check(self) -> None:
         if not 0 <= self.rotation_deg <= 180 or not 0 <= self.translation <= 0.5:
@@ -54,6 +57,8 @@ class AugmentConfig:
             raise InvalidInputError("augment: need 0 < scale_min <= scale_max")
         if not 0 <= self.color_min <= self.color_max:
             raise InvalidInputError("augment: need 0 <= color_min <= color_max")
+        if not 0 <= self.flip_prob <= 1:
+            raise InvalidInputError("augment: flip_prob in [0, 1]")
         if not 0 <= self.occlusion_prob <= 1 or self.occlusion_max_count < 1:
             raise InvalidInputError("augment: occlusion_prob in [0, 1], occlusion_max_count >= 1")
         if not 0 < self.occlusion_min_size <= self.occlusion_max_size <= 1:
