@@ -23,8 +23,7 @@ import numpy as np
 from common import write_result
 
 from facerecon.data.aflw2000 import Aflw2000Dataset, read_aflw_mat
-from facerecon.evaluate.aflw2000 import predict_dataset
-from facerecon.evaluate.metrics import nme_bbox
+from facerecon.evaluate.aflw2000 import evaluate_aflw2000, predict_dataset
 from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor, predict_images
 from facerecon.evaluate.w300 import evaluate_300w, load_300w_split
 
@@ -44,12 +43,11 @@ def paired(old: np.ndarray, new: np.ndarray) -> dict:
 
 
 def aflw_errors(weights: Path, dataset: Aflw2000Dataset) -> np.ndarray:
-    """(N,) % NME of ``weights`` on the dataset's images, in its order."""
+    """(N,) % NME (original 2D annotation) of ``weights`` on the dataset's images, in its
+    order."""
     predictions = predict_dataset(pipeline_predictor(make_reconstructor(weights=weights),
                                                      "aflw_roi"), dataset)
-    points = np.stack([predictions[name][:, :2] for name in dataset.names])
-    truth = np.stack([sample.pts68[:, :2] for sample in dataset])
-    return np.atleast_1d(nme_bbox(points, truth)) * 100
+    return evaluate_aflw2000(dataset, predictions).per_image["original"] * 100
 
 
 def w300_errors(weights: Path, folder: Path) -> np.ndarray:
