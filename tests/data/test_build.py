@@ -84,3 +84,11 @@ def test_snapped_build_puts_the_landmark_vertices_on_the_labels(shared_data, tmp
             errors.append(np.linalg.norm(points - labels, axis=1).mean() / box)
         gaps[snap] = float(np.mean(errors))
     assert gaps[True] < 0.01 and gaps[False] > 2 * gaps[True]
+
+
+@pytest.mark.parametrize("change", [{"pitch_spread": 91.0}, {"pitch_limit": -1.0},
+                                    {"pitch_shift": 46.0}, {"pitch_shift": -50.0}])
+def test_config_check_names_the_bad_pitch_option(change):
+    config = dataclasses.replace(BuildConfig(), **change)
+    with pytest.raises(InvalidInputError, match=next(iter(change))):
+        config.check()

@@ -98,3 +98,14 @@ def test_view_targets_pitch_spread_and_limit():
     assert all(-25 <= p <= 15 for p in narrow)
     beyond = view_targets(np.random.default_rng(2), 0.0, 60.0, 4, pitch_limit=45.0)
     assert all(p <= 60.0 for _, p in beyond)  # a photo beyond the limit keeps its own pitch
+
+
+def test_view_targets_pitch_shift_moves_the_draw_and_keeps_the_yaws():
+    plain = view_targets(np.random.default_rng(3), 0.0, -5.0, 4, pitch_limit=90.0)
+    shifted = view_targets(np.random.default_rng(3), 0.0, -5.0, 4, pitch_limit=90.0,
+                           pitch_shift=6.0)
+    assert [y for y, _ in shifted] == [y for y, _ in plain]
+    assert np.allclose([p for _, p in shifted], [p + 6.0 for _, p in plain])
+    rng = np.random.default_rng(4)
+    up = [p for _ in range(300) for _, p in view_targets(rng, 0.0, 0.0, 4, pitch_shift=10.0)]
+    assert -30.0 <= min(up) < -25.0 and max(up) == 45.0  # 0 + 10 + U(-40, 40) within +-45

@@ -40,6 +40,9 @@ def register(data_sub) -> None:
                        help="synthetic pitch = photo pitch + U(-S, S) degrees (build v2: 20)")
     build.add_argument("--pitch-limit", type=float, default=45.0,
                        help="synthetic pitch kept within +-L degrees (build v2: 30)")
+    build.add_argument("--pitch-shift", type=float, default=0.0,
+                       help="added to every synthetic pitch draw, degrees (> 0: more views "
+                            "look up; build v4: 6)")
     build.add_argument("--posmap-resolution", type=int, default=128, choices=(128, 256))
     build.add_argument("--crop-size", type=int, default=256)
     build.add_argument("--photos-per-shard", type=int, default=100)
@@ -88,6 +91,7 @@ def run_build(args) -> int:
 
     config = BuildConfig(rotations=args.rotations, yaw_step=args.yaw_step,
                          pitch_spread=args.pitch_spread, pitch_limit=args.pitch_limit,
+                         pitch_shift=args.pitch_shift,
                          crop_size=args.crop_size, posmap_resolution=args.posmap_resolution,
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
                          limit=args.limit, snap_landmarks=not args.no_snap)

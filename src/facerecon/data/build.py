@@ -56,6 +56,7 @@ class BuildConfig:
     max_turn: float = 90.0
     pitch_spread: float = 40.0  # synthetic pitch = photo pitch + U(-spread, spread) (build v2: 20)
     pitch_limit: float = 45.0  # ... kept within +-limit degrees (build v2: 30)
+    pitch_shift: float = 0.0  # ... + shift degrees (> 0: more views look up; build v4: 6)
     crop_size: int = 256
     posmap_resolution: int = 128
     texture_resolution: int = 128
@@ -73,6 +74,8 @@ class BuildConfig:
             raise InvalidInputError("rotations >= 0, photos_per_shard >= 1, crop_size >= 16")
         if not 0 <= self.pitch_spread <= 90 or not 0 <= self.pitch_limit <= 90:
             raise InvalidInputError("pitch_spread and pitch_limit must lie in [0, 90] degrees")
+        if not -45 <= self.pitch_shift <= 45:
+            raise InvalidInputError("pitch_shift must lie in [-45, 45] degrees")
         if self.posmap_resolution not in (128, 256) or self.texture_resolution not in (128, 256):
             raise InvalidInputError("posmap and texture resolutions must be 128 or 256")
         unknown = set(self.sources) - {*SOURCES_300W, SOURCE_UTKFACE}

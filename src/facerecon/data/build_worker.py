@@ -112,7 +112,8 @@ def _photo_samples(record, image, landmarks, labels: str, config: dict, state: d
                             annotation)]
     targets = view_targets(photo_rng(config["seed"], record.image_id), pose.yaw, pose.pitch,
                            config["rotations"], config["yaw_step"], config["max_turn"],
-                           config["pitch_spread"], config["pitch_limit"])
+                           config["pitch_spread"], config["pitch_limit"],
+                           config["pitch_shift"])
     if targets:
         scene = build_scene(photo, state["texture_topology"])
         nothing = np.full((68, 3), np.nan, np.float32)

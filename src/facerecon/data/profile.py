@@ -283,20 +283,22 @@ def render_view(scene: Scene, yaw: float, pitch: float, topology: UVTopology,
 
 def view_targets(rng: np.random.Generator, yaw: float, pitch: float, count: int,
                  step: float = 15.0, max_turn: float = 90.0, pitch_spread: float = 40.0,
-                 pitch_limit: float = 45.0) -> list[tuple[float, float]]:
+                 pitch_limit: float = 45.0,
+                 pitch_shift: float = 0.0) -> list[tuple[float, float]]:
     """Pick ``count`` (yaw, pitch) targets for a photo whose head is at (yaw, pitch).
 
     Target yaws are distinct multiples of ``step`` in [-90, 90], at least ``step`` / 2 and at
     most ``max_turn`` degrees away from the photo's yaw, drawn uniformly; each target pitch
-    (degrees, > 0 looking up) is the photo's pitch plus a uniform draw in
+    (degrees, > 0 looking up) is the photo's pitch plus ``pitch_shift`` plus a uniform draw in
     [-pitch_spread, pitch_spread], kept within [-pitch_limit, pitch_limit] (or the photo's
-    own pitch where that lies outside). Fewer targets are returned when fewer yaws qualify.
+    own pitch where that lies outside). A positive shift turns more views upward than
+    downward. Fewer targets are returned when fewer yaws qualify.
     """
     candidates = np.arange(-90.0, 90.0 + 1e-9, step)
     distance = np.abs(candidates - yaw)
     candidates = candidates[(distance >= step / 2) & (distance <= max_turn)]
     chosen = rng.choice(candidates, size=min(count, len(candidates)), replace=False)
     low, high = min(-pitch_limit, pitch), max(pitch_limit, pitch)
-    pitches = np.clip(pitch + rng.uniform(-pitch_spread, pitch_spread, size=len(chosen)),
-                      low, high)
+    draws = rng.uniform(-pitch_spread, pitch_spread, size=len(chosen))
+    pitches = np.clip(pitch + pitch_shift + draws, low, high)
     return [(float(y), float(p)) for y, p in zip(chosen, pitches, strict=True)]
