@@ -121,7 +121,8 @@ def main() -> None:
         "command": COMMAND + (" --flip-average" if args.flip_average else ""),
         "model": predictor.name,
         "weights": str(weights) if args.weights or shipped_weights(name) else "random",
-        "parameters": int(sum(p.numel() for p in model.parameters())),
+        # Batch norm folded into the convolutions: fewer than the trainable model's count.
+        "parameters_inference": int(sum(p.numel() for p in model.parameters())),
         "input_size": config.input_size,
         "output_size": config.output_size,
         "dense_vertices": int(len(face.vertices)),

@@ -1,0 +1,101 @@
+"""Landmark error and vertical bias by head pitch, on a data build's validation split.
+
+For each ``--weights`` file, every sample of the build's ``val`` split is predicted as the
+trainer validates (black frames filled the same way, :mod:`facerecon.train.validate`) and
+its 68 decoded landmarks are compared in 2D with the sample's own position-map landmarks.
+Per bin of the sample's head pitch (degrees, > 0 looking up; the ``pitch`` of its meta) it
+reports the count, the mean NME (% of sqrt(w*h) of the landmark box) and the mean signed
+vertical offset (% of the same; y down, so > 0 is too low) of the chin (point 8), the mouth
+(48-67), the nose (27-35) and the eyes (36-47). A network that under-turns faces looking up
+draws their chin too low.
+
+    PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/val_pitch_bias.py \
+        --build /work/data/build-v3 --weights v4=v4.safetensors v5=v5.safetensors
+
+Writes benchmarks/results/val_pitch_bias.json and prints the same JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+from common import set_threads, write_result
+
+from facerecon.data.shards import read_shard_meta
+from facerecon.models import create_model, get_config, predict_posmaps, prepare_for_inference
+from facerecon.posmap import decode
+from facerecon.topology import load_topology
+from facerecon.train.augment import fill_black_regions
+from facerecon.train.dataset import ShardDataset
+
+COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/val_pitch_bias.py "
+           "--build BUILD --weights NAME=FILE [NAME=FILE ...]")
+MODEL = "mobile_posmap128"
+PITCH_EDGES = (-90.0, -30.0, -10.0, 10.0, 30.0, 90.0)
+PARTS = {"chin": slice(8, 9), "mouth": slice(48, 68), "nose": slice(27, 36),
+         "eyes": slice(36, 48)}
+BATCH = 32  # the trainer validates in batches of its batch_size (32 in every run)
+
+
+def predict_landmarks(dataset: ShardDataset, weights: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 68, 2) predicted and (N, 68, 2) label landmarks of every sample, crop pixels."""
+    config = get_config(MODEL)
+    model = prepare_for_inference(create_model(MODEL, weights=weights))
+    topology = load_topology(config.output_size)
+    predicted, labels = [], []
+    for index, start in enumerate(range(0, len(dataset), BATCH)):
+        samples = [dataset[i] for i in range(start, min(start + BATCH, len(dataset)))]
+        images = torch.from_numpy(np.stack([sample["image"] for sample in samples]))
+        # The trainer's validation fill: the batch index seeds it.
+        images = fill_black_regions(images, 1.0, torch.Generator().manual_seed(index))
+        posmaps = predict_posmaps(model, config, images.numpy(), batch_size=BATCH)
+        predicted.append(decode(posmaps, topology).landmarks[..., :2])
+        labels.append(np.stack([sample["landmarks"][:, :2] for sample in samples]))
+    return np.concatenate(predicted), np.concatenate(labels)
+
+
+def by_pitch(predicted: np.ndarray, labels: np.ndarray, pitch: np.ndarray) -> list[dict]:
+    """Per pitch bin: count, NME % and signed vertical offsets % (see the module docstring)."""
+    box = np.sqrt(np.prod(labels.max(1) - labels.min(1), axis=1))  # (N,)
+    offset = (predicted - labels) / box[:, None, None] * 100  # (N, 68, 2)
+    nme = np.linalg.norm(offset, axis=2).mean(1)
+    rows = []
+    for low, high in zip(PITCH_EDGES[:-1], PITCH_EDGES[1:], strict=True):
+        inside = (pitch >= low) & (pitch < high)
+        row = {"pitch": [low, high], "samples": int(inside.sum()),
+               "nme": round(float(nme[inside].mean()), 2)}
+        row.update({f"{name}_dy": round(float(offset[inside, part, 1].mean()), 2)
+                    for name, part in PARTS.items()})
+        rows.append(row)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", type=Path, required=True, help="a data build folder")
+    parser.add_argument("--weights", nargs="+", required=True, metavar="NAME=FILE",
+                        help="weights to compare, each named")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
+    dataset = ShardDataset(args.build, "val", get_config(MODEL))
+    pitch = np.array([meta["pitch"] for shard in dataset.shards
+                      for meta in read_shard_meta(shard)], np.float64)
+    models = {}
+    for item in args.weights:
+        name, _, path = item.partition("=")
+        if not path:
+            parser.error(f"--weights {item!r}: expected NAME=FILE")
+        predicted, labels = predict_landmarks(dataset, Path(path))
+        models[name] = {"weights": path, "bins": by_pitch(predicted, labels, pitch)}
+    write_result("val_pitch_bias", {"command": COMMAND, "build": str(args.build),
+                                    "val_samples": len(dataset), "models": models})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
