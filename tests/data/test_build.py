@@ -4,13 +4,16 @@ shards (a tiny build of real 300-W photos)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
 
 from facerecon.data.build import (
+    LEGACY_VALUES,
     SOURCES_300W,
     BuildConfig,
+    config_document,
     list_photos,
     pending_shards,
     plan_shards,
@@ -92,3 +95,13 @@ def test_config_check_names_the_bad_pitch_option(change):
     config = dataclasses.replace(BuildConfig(), **change)
     with pytest.raises(InvalidInputError, match=next(iter(change))):
         config.check()
+
+
+def test_a_build_made_before_an_option_existed_resumes_with_the_old_value(tmp_path):
+    old = dataclasses.replace(BuildConfig(), **LEGACY_VALUES)
+    stored = {key: value for key, value in config_document(old).items()
+              if key not in LEGACY_VALUES}
+    (tmp_path / "config.json").write_text(json.dumps(stored), encoding="utf-8")
+    prepare_output(tmp_path, old)  # the same build, the missing keys at their old values
+    with pytest.raises(InvalidInputError, match="another config"):
+        prepare_output(tmp_path, BuildConfig())  # today's defaults: a different build

@@ -146,6 +146,12 @@ def photo_rng(seed: int, image_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, int(hashlib.sha1(image_id.encode()).hexdigest()[:15], 16)])
 
 
+#: Options added after builds had been made, with the value those builds used: a stored
+#: ``config.json`` without the key was made with that value (builds v1-v3 of docs/data.md).
+LEGACY_VALUES = {"snap_landmarks": False, "pitch_spread": 20.0, "pitch_limit": 30.0,
+                 "pitch_shift": 0.0}
+
+
 def config_document(config: BuildConfig) -> dict:
     document = asdict(config)
     document["sources"] = list(config.sources)
@@ -154,6 +160,8 @@ def config_document(config: BuildConfig) -> dict:
 
 def prepare_output(output: str | Path, config: BuildConfig) -> None:
     """Create the output folder with its ``config.json``; a rerun must use the same config.
+
+    A stored config without an option that came later counts as its :data:`LEGACY_VALUES`.
 
     Raises:
         InvalidInputError: the folder holds a build made with another config.
@@ -165,7 +173,7 @@ def prepare_output(output: str | Path, config: BuildConfig) -> None:
     path = output / "config.json"
     document = config_document(config)
     if path.is_file():
-        existing = json.loads(path.read_text(encoding="utf-8"))
+        existing = {**LEGACY_VALUES, **json.loads(path.read_text(encoding="utf-8"))}
         if existing != document:
             raise InvalidInputError(
                 f"{output} holds a build with another config ({existing}); use a new folder")
