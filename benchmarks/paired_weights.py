@@ -50,9 +50,8 @@ def aflw_errors(weights: Path, dataset: Aflw2000Dataset) -> np.ndarray:
     return evaluate_aflw2000(dataset, predictions).per_image["original"] * 100
 
 
-def w300_errors(weights: Path, folder: Path) -> np.ndarray:
-    """(N,) % inter-ocular NME of ``weights`` on the 300-W held-out split."""
-    samples = load_300w_split(folder, "val")
+def w300_errors(weights: Path, samples: list) -> np.ndarray:
+    """(N,) % inter-ocular NME of ``weights`` on the 300-W held-out ``samples``."""
     names = [sample.name for sample in samples]
     predictions = predict_images(
         pipeline_predictor(make_reconstructor(weights=weights), "landmarks"), names,
@@ -73,8 +72,8 @@ def main() -> int:
     images = [{"image": name, "pitch": round(float(p), 1), "nme_old": round(float(a), 2),
                "nme_new": round(float(b), 2)}
               for name, p, a, b in zip(dataset.names, pitch, old, new, strict=True)]
-    w300_old, w300_new = w300_errors(args.old, args.shared / "300w"), w300_errors(
-        args.new, args.shared / "300w")
+    w300 = load_300w_split(args.shared / "300w", "val")
+    w300_old, w300_new = w300_errors(args.old, w300), w300_errors(args.new, w300)
     write_result("paired_weights", {
         "command": COMMAND, "old": str(args.old), "new": str(args.new),
         "aflw2000": {"all": paired(old, new),

@@ -25,6 +25,7 @@ import torch
 from common import set_threads, write_result
 
 from facerecon.data.shards import read_shard_meta
+from facerecon.evaluate.metrics import bbox_normalizer
 from facerecon.models import create_model, get_config, predict_posmaps, prepare_for_inference
 from facerecon.posmap import decode
 from facerecon.topology import load_topology
@@ -59,7 +60,7 @@ def predict_landmarks(dataset: ShardDataset, weights: Path) -> tuple[np.ndarray,
 
 def by_pitch(predicted: np.ndarray, labels: np.ndarray, pitch: np.ndarray) -> list[dict]:
     """Per pitch bin: count, NME % and signed vertical offsets % (see the module docstring)."""
-    box = np.sqrt(np.prod(labels.max(1) - labels.min(1), axis=1))  # (N,)
+    box = np.atleast_1d(bbox_normalizer(labels))  # (N,) sqrt(w*h) of each label box
     offset = (predicted - labels) / box[:, None, None] * 100  # (N, 68, 2)
     nme = np.linalg.norm(offset, axis=2).mean(1)
     rows = []
