@@ -1,7 +1,10 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
+from facerecon.errors import InvalidInputError
 from facerecon.topology import load_topology
 from facerecon.train.augment import (
     BLACK_LEVEL,
@@ -152,6 +155,36 @@ def test_occlusion_paints_pixels_but_keeps_the_target_and_is_seeded():
     changed = (first[0] != image).any(dim=-1).float().mean(dim=(1, 2))
     assert torch.all(changed > 0.003) and torch.all(changed < 0.9)
     torch.testing.assert_close(first[1], posmaps, rtol=0, atol=1e-4)
+
+
+def test_lowres_blurs_chosen_crops_keeps_the_target_and_is_seeded():
+    rng = np.random.default_rng(3)
+    image = torch.from_numpy(rng.integers(0, 255, (6, SIZE, SIZE, 3), dtype=np.uint8))
+    posmap, mask = _face_posmap()
+    posmaps = posmap.expand(6, -1, -1, -1)
+    config = dataclasses.replace(IDENTITY, lowres_prob=0.5, lowres_min_scale=0.4)
+    first = augment_batch(image, posmaps, mask, config, torch.Generator().manual_seed(2))
+    again = augment_batch(image, posmaps, mask, config, torch.Generator().manual_seed(2))
+    assert torch.equal(first[0], again[0])
+    torch.testing.assert_close(first[1], posmaps, rtol=0, atol=1e-4)
+
+    def roughness(images):  # mean absolute difference of horizontal neighbours, per crop
+        return (images[:, :, 1:].float() - images[:, :, :-1].float()).abs().mean(dim=(1, 2, 3))
+
+    ratio = roughness(first[0]) / roughness(image)
+    blurred, kept = ratio < 0.8, ratio == 1.0
+    # Noise loses most of its pixel-to-pixel variation when shrunk and enlarged back; the
+    # crops not chosen are untouched, and the mean level stays (area average, bilinear).
+    assert blurred.any() and kept.any() and bool((blurred | kept).all())
+    means = first[0].float().mean(dim=(1, 2, 3)) - image.float().mean(dim=(1, 2, 3))
+    assert means.abs().max() < 1.0
+
+
+def test_lowres_settings_are_checked():
+    with pytest.raises(InvalidInputError, match="lowres"):
+        AugmentConfig(lowres_prob=1.5).check()
+    with pytest.raises(InvalidInputError, match="lowres"):
+        AugmentConfig(lowres_min_scale=0.0).check()
 
 
 def _photo_on_black(batch: int = 4) -> torch.Tensor:

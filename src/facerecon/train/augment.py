@@ -23,7 +23,12 @@ Per sample (all draws from one ``torch.Generator``, so a batch is a function of 
    axis-aligned rectangles or ellipses (sides ``occlusion_min_size`` .. ``max_size`` x S)
    filled with uniform noise (in 4 x 4 pixel blocks) or with the texture of another
    (flipped) crop of the batch.
-   The position map is not changed: the network must predict the occluded face.
+   The position map is not changed: the network must predict the occluded face;
+5. resolution: with probability ``lowres_prob``, the crop is shrunk to a side of ``f`` x S,
+   ``f`` uniform in [``lowres_min_scale``, 1) (area average), and enlarged back (bilinear):
+   the same face photographed with fewer pixels, or slightly out of focus. Without it the
+   v5 model's chin moved 3 % of the face box down on 300-W photos blurred by 1.5 px
+   (docs/training.md). No draw is made when ``lowres_prob`` is 0.
 
 Everything is vectorised over the batch (``affine_grid``/``grid_sample`` and broadcast masks).
 """
@@ -162,6 +167,23 @@ def _occluders(images: torch.Tensor, config: AugmentConfig,
     return result
 
 
+def _lower_resolution(images: torch.Tensor, config: AugmentConfig,
+                      generator: torch.Generator) -> torch.Tensor:
+    """Shrink chosen (B, 3, S, S) float images (area) and enlarge them back (bilinear)."""
+    batch, _, size, _ = images.shape
+    chosen = torch.rand(batch, generator=generator) < config.lowres_prob
+    factors = _uniform(batch, config.lowres_min_scale, 1.0, generator)
+    result = images.clone()
+    for index in torch.nonzero(chosen).flatten().tolist():
+        small = max(2, round(size * float(factors[index])))
+        if small >= size:
+            continue
+        shrunk = F.interpolate(images[index : index + 1], size=(small, small), mode="area")
+        result[index] = F.interpolate(shrunk, size=(size, size), mode="bilinear",
+                                      align_corners=False)[0]
+    return result
+
+
 def _max_filter(mask: torch.Tensor, width: int) -> torch.Tensor:
     """``width`` x ``width`` maximum of a (B, 1, H, W) float mask (same size)."""
     return F.max_pool2d(mask, width, stride=1, padding=width // 2)
@@ -252,6 +274,8 @@ def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Te
     coloured = (warped * gains[:, :, None, None]).clamp(0, 255)
     if config.occlusion_prob > 0:
         coloured = _occluders(coloured, config, generator)
+    if config.lowres_prob > 0:
+        coloured = _lower_resolution(coloured, config, generator)
     out_images = coloured.round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
     out_posmaps = warp_posmaps(posmaps, uv_mask, size, linear, shift)
     return out_images, out_posmaps

@@ -49,6 +49,11 @@ class AugmentConfig:
     # Chance that a sample is mirrored left-right (image, and the position map's UV columns
     # and x: the UV layout is left-right symmetric). Off in runs v1-v3.
     flip_prob: float = 0.0
+    # Chance that a crop is shrunk by a factor uniform in [lowres_min_scale, 1) (area
+    # average) and enlarged back (bilinear): a face seen with fewer pixels or out of focus.
+    # The position map is unchanged. Off in runs v1-v8.
+    lowres_prob: float = 0.0
+    lowres_min_scale: float = 0.4
 
     def check(self) -> None:
         if not 0 <= self.rotation_deg <= 180 or not 0 <= self.translation <= 0.5:
@@ -59,6 +64,8 @@ class AugmentConfig:
             raise InvalidInputError("augment: need 0 <= color_min <= color_max")
         if not 0 <= self.flip_prob <= 1:
             raise InvalidInputError("augment: flip_prob in [0, 1]")
+        if not 0 <= self.lowres_prob <= 1 or not 0 < self.lowres_min_scale <= 1:
+            raise InvalidInputError("augment: lowres_prob in [0, 1], lowres_min_scale in (0, 1]")
         if not 0 <= self.occlusion_prob <= 1 or self.occlusion_max_count < 1:
             raise InvalidInputError("augment: occlusion_prob in [0, 1], occlusion_max_count >= 1")
         if not 0 < self.occlusion_min_size <= self.occlusion_max_size <= 1:
