@@ -1,17 +1,23 @@
-"""Is new weights' gain over old weights real? Paired per-image comparison on AFLW2000-3D and
-300-W.
+"""Is new weights' gain over old weights real? Paired per-image comparison on AFLW2000-3D,
+300-W and the dense synthetic faces.
 
 Runs both ``.safetensors`` of the default model through the benchmarks' own protocols
 (AFLW2000-3D: ROI-box crops, 2D NME / sqrt(w*h) of the ground-truth box against the
-original annotation; 300-W held-out split: ground-truth box crops, inter-ocular NME) and
+original annotation; 300-W held-out split: ground-truth box crops, inter-ocular NME; with
+``--ict``, the 100 held-out synthetic ICT faces: dense 3D error / inter-ocular) and
 reports, per benchmark, both means, the mean per-image difference new - old with its
 standard error (sample std / sqrt(n)) and how many images the new weights do better on;
 for AFLW2000-3D also per image (with the ``.mat`` pose) and split by |pitch| >= 30 degrees.
+``--old-supersample`` / ``--new-supersample`` override how each side's crops are sampled
+(:meth:`facerecon.crop.CropTransform.warp`; default the model's ``crop_supersample``), so
+the same weights can be compared with two crop samplings.
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/paired_weights.py \
-        --shared ../shared/data --old OLD.safetensors --new NEW.safetensors
+        --shared ../shared/data --old OLD.safetensors --new NEW.safetensors \
+        [--ict ../shared/data/ict-facekit/FaceXModel] [--old-supersample K] [--new-supersample K]
+        [--name paired_weights]
 
-Writes benchmarks/results/paired_weights.json and prints the same JSON.
+Writes benchmarks/results/<name>.json and prints the same JSON.
 """
 
 from __future__ import annotations
@@ -24,11 +30,14 @@ from common import write_result
 
 from facerecon.data.aflw2000 import Aflw2000Dataset, read_aflw_mat
 from facerecon.evaluate.aflw2000 import evaluate_aflw2000, predict_dataset
+from facerecon.evaluate.dense import evaluate_dense
 from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor, predict_images
 from facerecon.evaluate.w300 import evaluate_300w, load_300w_split
+from facerecon.morphable.ict import load_ict
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/paired_weights.py "
-           "--shared ../shared/data --old OLD.safetensors --new NEW.safetensors")
+           "--shared ../shared/data --old OLD.safetensors --new NEW.safetensors "
+           "--ict ../shared/data/ict-facekit/FaceXModel")
 STRONG_PITCH_DEG = 30.0
 
 
@@ -42,21 +51,32 @@ def paired(old: np.ndarray, new: np.ndarray) -> dict:
             "new_better_on": int((difference < 0).sum())}
 
 
-def aflw_errors(weights: Path, dataset: Aflw2000Dataset) -> np.ndarray:
-    """(N,) % NME (original 2D annotation) of ``weights`` on the dataset's images, in its
-    order."""
-    predictions = predict_dataset(pipeline_predictor(make_reconstructor(weights=weights),
-                                                     "aflw_roi"), dataset)
+def reconstructor(weights: Path, supersample: int | None):
+    """The default model with ``weights``; its crops sampled with ``supersample`` if given."""
+    result = make_reconstructor(weights=weights)
+    if supersample is not None:
+        result.predictor.crop_supersample = supersample
+    return result
+
+
+def aflw_errors(rec, dataset: Aflw2000Dataset) -> np.ndarray:
+    """(N,) % NME (original 2D annotation) of ``rec`` on the dataset's images, in its order."""
+    predictions = predict_dataset(pipeline_predictor(rec, "aflw_roi"), dataset)
     return evaluate_aflw2000(dataset, predictions).per_image["original"] * 100
 
 
-def w300_errors(weights: Path, samples: list) -> np.ndarray:
-    """(N,) % inter-ocular NME of ``weights`` on the 300-W held-out ``samples``."""
+def w300_errors(rec, samples: list) -> np.ndarray:
+    """(N,) % inter-ocular NME of ``rec`` on the 300-W held-out ``samples``."""
     names = [sample.name for sample in samples]
     predictions = predict_images(
-        pipeline_predictor(make_reconstructor(weights=weights), "landmarks"), names,
+        pipeline_predictor(rec, "landmarks"), names,
         [sample.image_path for sample in samples], np.stack([sample.box for sample in samples]))
     return evaluate_300w(samples, predictions).per_image * 100
+
+
+def dense_errors(rec, ict) -> np.ndarray:
+    """(100,) % dense 3D error of ``rec`` on the held-out synthetic ICT faces."""
+    return evaluate_dense(rec, ict).per_image["dense_3d"] * 100
 
 
 def main() -> int:
@@ -64,23 +84,38 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, required=True, help="the shared/data folder")
     parser.add_argument("--old", type=Path, required=True, help="baseline .safetensors")
     parser.add_argument("--new", type=Path, required=True, help="candidate .safetensors")
+    parser.add_argument("--ict", type=Path, default=None,
+                        help="ICT-FaceKit FaceXModel folder: adds the dense benchmark")
+    for side in ("old", "new"):
+        parser.add_argument(f"--{side}-supersample", type=int, default=None,
+                            help=f"crop supersampling for --{side} (default: the model's)")
+    parser.add_argument("--name", default="paired_weights",
+                        help="result file name under benchmarks/results (no .json)")
     args = parser.parse_args()
+    old_rec = reconstructor(args.old, args.old_supersample)
+    new_rec = reconstructor(args.new, args.new_supersample)
     dataset = Aflw2000Dataset(args.shared / "aflw2000-3d")
-    old, new = aflw_errors(args.old, dataset), aflw_errors(args.new, dataset)
+    old, new = aflw_errors(old_rec, dataset), aflw_errors(new_rec, dataset)
     pitch = np.array([np.degrees(read_aflw_mat(sample.mat_path).pitch) for sample in dataset])
     strong = np.abs(pitch) >= STRONG_PITCH_DEG
     images = [{"image": name, "pitch": round(float(p), 1), "nme_old": round(float(a), 2),
                "nme_new": round(float(b), 2)}
               for name, p, a, b in zip(dataset.names, pitch, old, new, strict=True)]
     w300 = load_300w_split(args.shared / "300w", "val")
-    w300_old, w300_new = w300_errors(args.old, w300), w300_errors(args.new, w300)
-    write_result("paired_weights", {
+    w300_old, w300_new = w300_errors(old_rec, w300), w300_errors(new_rec, w300)
+    result = {
         "command": COMMAND, "old": str(args.old), "new": str(args.new),
+        "crop_supersample": {"old": old_rec.predictor.crop_supersample,
+                             "new": new_rec.predictor.crop_supersample},
         "aflw2000": {"all": paired(old, new),
                      "abs_pitch_ge_30": paired(old[strong], new[strong]),
                      "abs_pitch_lt_30": paired(old[~strong], new[~strong]),
                      "images": images},
-        "300w_val": paired(w300_old, w300_new)})
+        "300w_val": paired(w300_old, w300_new)}
+    if args.ict is not None:
+        ict = load_ict(args.ict)
+        result["dense_3d"] = paired(dense_errors(old_rec, ict), dense_errors(new_rec, ict))
+    write_result(args.name, result)
     return 0
 
 

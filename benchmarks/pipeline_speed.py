@@ -79,7 +79,7 @@ def main() -> None:
     image = astronaut()
     detection = rec.detect(image)[0]
     params = box_crop_params(rec.detector_name)
-    size = predictor.input_size
+    size, supersample = predictor.input_size, predictor.crop_supersample
 
     def crop():
         return crop_from_box(detection.box, size, params.scale, params.center_shift)
@@ -90,17 +90,17 @@ def main() -> None:
 
     def per_face():
         transform = crop()
-        crop_posmap = predictor(transform.warp(image)[None], [transform])[0]
+        crop_posmap = predictor(transform.warp(image, supersample)[None], [transform])[0]
         return decode(transform, crop_posmap).pose
 
     transform = crop()
-    patch = transform.warp(image)[None]
+    patch = transform.warp(image, supersample)[None]
     posmap = predictor(patch, [transform])[0]
     face = decode(transform, posmap)
 
     stages = {
         "detect": timed(lambda: rec.detect(image), args.runs),
-        "crop": timed(lambda: crop().warp(image), args.runs),
+        "crop": timed(lambda: crop().warp(image, supersample), args.runs),
         "network": timed(lambda: predictor(patch, [transform]), args.runs),
         "decode": timed(lambda: decode(transform, posmap), args.runs),
         "pose": timed(lambda: decode(transform, posmap).pose, args.runs),

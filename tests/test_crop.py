@@ -1,5 +1,6 @@
 import doctest
 
+import cv2
 import numpy as np
 import pytest
 from shared_data import require_shared
@@ -143,6 +144,47 @@ def test_warp_integer_scale_lands_a_dot_exactly():
     np.testing.assert_array_equal(warped[50, 61], [128, 64, 32])
     assert warped[50, 62].max() == 0
     assert warped.sum(axis=2).astype(bool).sum() == 9  # 3x3 crop pixels touch the dot
+
+
+def test_supersampled_warp_keeps_the_mapping_and_averages_blocks():
+    crop = crop_from_box([70.3, 60.1, 170.9, 190.4], size=96, scale=1.2, center_shift=0.1)
+    # A smooth blob: its brightness centroid in the crop is where to_crop puts its centre,
+    # for k = 1 and k = 2 alike (a block centred half a fine pixel off would move it by
+    # 0.25 crop pixels).
+    ys, xs = np.mgrid[0:256, 0:256]
+    centre = np.array([128.3, 120.7])
+    blob = 250 * np.exp(-((xs - centre[0]) ** 2 + (ys - centre[1]) ** 2) / (2 * 12.0**2))
+    blob = np.repeat(blob[..., None], 3, axis=2).round().astype(np.uint8)
+    expected = crop.to_crop(centre[None])[0]
+    rows, cols = np.mgrid[0:96, 0:96]
+    for k in (1, 2):
+        weight = crop.warp(blob, supersample=k)[..., 0].astype(np.float64)
+        centroid = [(weight * cols).sum() / weight.sum(), (weight * rows).sum() / weight.sum()]
+        np.testing.assert_allclose(centroid, expected, atol=0.03)
+    # k = 2 equals sampling at 2S and INTER_AREA by hand (the training crops' chain).
+    ramp = _ramp_image()
+    fine = CropTransform(matrix=crop.matrix * 2 + [[0, 0, 0.5], [0, 0, 0.5]], size=192)
+    by_hand = cv2.resize(fine.warp(ramp), (96, 96), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(crop.warp(ramp, supersample=2), by_hand)
+    np.testing.assert_array_equal(crop.warp(ramp, supersample=1), crop.warp(ramp))
+
+
+def test_supersampled_warp_smooths_fine_detail_that_plain_bilinear_aliases():
+    # 1-pixel stripes shrunk 2x: plain bilinear samples every second column and sees only
+    # the white ones; the 2 x 2 blocks of supersampling see both and give the true grey.
+    stripes = np.zeros((220, 220, 3), np.uint8)
+    stripes[:, ::2] = 255
+    crop = CropTransform(matrix=[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]], size=100)
+    plain, smooth = crop.warp(stripes), crop.warp(stripes, supersample=2)
+    assert plain[10:90, 10:90].min() == 255
+    assert abs(smooth[10:90, 10:90].astype(float).mean() - 127.5) < 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_warp_rejects_bad_supersample(bad):
+    crop = CropTransform(matrix=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], size=8)
+    with pytest.raises(InvalidInputError, match="supersample"):
+        crop.warp(np.zeros((8, 8, 3), np.uint8), supersample=bad)
 
 
 def test_crop_past_the_border_is_black_and_keeps_the_mapping():

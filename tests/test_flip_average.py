@@ -23,7 +23,7 @@ def mirror_map(posmap: np.ndarray) -> np.ndarray:
 class MarkerHead:
     """Returns ``direct`` for a crop whose top-left pixel is 255, else ``other``."""
 
-    name, input_size, resolution = "marker", SIZE, RESOLUTION
+    name, input_size, resolution, crop_supersample = "marker", SIZE, RESOLUTION, 1
 
     def __init__(self, direct: np.ndarray, other: np.ndarray):
         self.direct, self.other = direct, other

@@ -8,7 +8,8 @@ Example (needs trained weights, so it is not run as a doctest)::
     faces[0].pose.yaw    # degrees
 
 Steps per image: read and validate the image, detect faces (or take the given boxes), crop
-each face with the one crop recipe (:mod:`facerecon.crop`), run all crops through the
+each face with the one crop recipe (:mod:`facerecon.crop`; sampled as the predictor's
+training crops were, ``crop_supersample``), run all crops through the
 position-map predictor in batches, map each position map back to image pixels, and wrap it in
 a :class:`~facerecon.face.Face`. An optional second pass re-crops every face from its
 first-pass landmarks, which makes the result insensitive to how loosely the detector framed
@@ -126,9 +127,10 @@ class FaceReconstructor:
     def _predict(self, image: np.ndarray, crops: list[CropTransform]) -> list[np.ndarray]:
         """Image-space (R, R, 3) position maps for each crop, batched through the predictor."""
         posmaps = []
+        supersample = self.predictor.crop_supersample
         for start in range(0, len(crops), self.batch_size):
             batch = crops[start : start + self.batch_size]
-            patches = np.stack([crop.warp(image) for crop in batch])
+            patches = np.stack([crop.warp(image, supersample) for crop in batch])
             predicted = self.predictor(patches, batch)
             for crop, posmap in zip(batch, predicted, strict=True):
                 posmaps.append(posmap_to_image(posmap, crop, self.topology.uv_mask))

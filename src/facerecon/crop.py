@@ -144,27 +144,45 @@ class CropTransform:
         """
         return _apply(self.inverse(), 1.0 / self.scale, points)
 
-    def warp(self, image: np.ndarray) -> np.ndarray:
+    def warp(self, image: np.ndarray, supersample: int = 1) -> np.ndarray:
         """Sample the crop from an (H, W, 3) uint8 image; returns a new (S, S, 3) uint8 array.
 
         Bilinear interpolation (OpenCV quantises sample positions to 1/32 pixel); crop pixels
         whose source lies outside the image are 0 (black), and those within one pixel of the
         border blend with that black. Crop pixel (row r, col c) holds the image sampled at
         ``to_image([c, r])``.
+
+        Args:
+            image: the photo.
+            supersample: k >= 1. With k > 1 the crop is first sampled at k*S (bilinear) and
+                every k x k block is then averaged (``INTER_AREA``), so a photo much larger
+                than the crop is smoothed rather than aliased. This is the chain a model's
+                training crops went through (build crops at 256 resized to a 128 network's
+                input: k = 2, :attr:`~facerecon.models.ModelConfig.crop_supersample`).
         """
         image = np.asarray(image)
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise InvalidInputError(
                 f"image must be (H, W, 3) uint8, got {image.shape} {image.dtype}"
             )
-        return cv2.warpAffine(
+        if (isinstance(supersample, bool) or not isinstance(supersample, int | np.integer)
+                or supersample < 1):
+            raise InvalidInputError(f"supersample must be an integer >= 1, got {supersample!r}")
+        size = self.size * int(supersample)
+        # Pixel centres: fine pixel k*c + (k-1)/2 lies at the centre of crop pixel c's block.
+        offset = (supersample - 1) / 2.0
+        matrix = self.matrix * supersample + np.array([[0, 0, offset], [0, 0, offset]])
+        sampled = cv2.warpAffine(
             image,
-            self.matrix,
-            (self.size, self.size),
+            matrix,
+            (size, size),
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=(0, 0, 0),
         )
+        if supersample == 1:
+            return sampled
+        return cv2.resize(sampled, (self.size, self.size), interpolation=cv2.INTER_AREA)
 
 
 def _apply(matrix: np.ndarray, z_scale: float, points) -> np.ndarray:

@@ -22,11 +22,15 @@ class PosmapPredictor(Protocol):
         name: shown in outputs (the JSON summary's "model").
         input_size: side S of the RGB crops it takes.
         resolution: side R of the position maps it returns (a packaged topology size).
+        crop_supersample: k with which the pipeline samples its crops
+            (:meth:`facerecon.crop.CropTransform.warp`): at k x S, then k x k blocks
+            averaged, as the network's training crops were; 1 for plain bilinear crops.
     """
 
     name: str
     input_size: int
     resolution: int
+    crop_supersample: int
 
     def __call__(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:
         """(B, S, S, 3) uint8 RGB crops, and the crop transform each came from (heads that
@@ -71,6 +75,7 @@ class NetworkPredictor:
         self.name = name
         self.input_size = config.input_size
         self.resolution = config.output_size
+        self.crop_supersample = config.crop_supersample
 
     def __call__(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:
         from facerecon.models import predict_posmaps
@@ -106,6 +111,7 @@ class FlipAveragedPredictor:
         self.name = f"{inner.name}+flip"
         self.input_size = inner.input_size
         self.resolution = inner.resolution
+        self.crop_supersample = inner.crop_supersample
         self._paired = mask & mask[:, ::-1]  # (R, R) texels averaged with their mirror
 
     def __call__(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:

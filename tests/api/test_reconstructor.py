@@ -128,3 +128,28 @@ def test_default_model_is_the_registry_default():
 
     default = inspect.signature(FaceReconstructor).parameters["model"].default
     assert default == DEFAULT_MODEL
+
+
+def test_crops_are_sampled_as_the_predictor_was_trained(topology, make_oracle):
+    # A head that declares crop_supersample = 2 gets its crops sampled at 2S and averaged
+    # down (the build's 256 crops resized to a 128 network), a plain head plain bilinear.
+    scene = render_synthetic_face(topology, yaw=20)
+
+    class RecordingHead:
+        name, input_size, resolution = "recording", 128, 256
+
+        def __init__(self, supersample):
+            self.crop_supersample = supersample
+            self.oracle = make_oracle(topology, [scene.vertices], 128)
+            self.seen = []
+
+        def __call__(self, crops, transforms):
+            self.seen.append((crops.copy(), list(transforms)))
+            return self.oracle(crops, transforms)
+
+    for supersample in (1, 2):
+        head = RecordingHead(supersample)
+        FaceReconstructor(model=head, detector=None)(scene.image, boxes=[scene.box])
+        (crops, transforms), = head.seen
+        np.testing.assert_array_equal(crops[0], transforms[0].warp(scene.image, supersample))
+    assert not np.array_equal(transforms[0].warp(scene.image, 2), transforms[0].warp(scene.image))

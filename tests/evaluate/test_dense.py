@@ -40,6 +40,7 @@ class CaseOracle:
     name = "case_oracle"
     input_size = 128
     resolution = 128
+    crop_supersample = 1
 
     def __init__(self, ict, topology, count, offset=(0.0, 0.0, 0.0)):
         cases = dense_cases(count)

@@ -187,6 +187,7 @@ class GroundTruthPredictor:
     """
 
     name = "ground_truth"
+    crop_supersample = 1  # it reads the transforms, not the pixels
 
     def __init__(self, topology, faces_vertices: list[np.ndarray], input_size: int = 256):
         self.topology = topology

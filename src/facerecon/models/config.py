@@ -37,6 +37,12 @@ class ModelConfig:
         output_scale: the network returns ``sigmoid(logits) * output_scale`` in crop pixels;
             PRN uses 1.1 x the crop size so a face slightly larger than the crop still fits.
         description: one line for ``list_models`` and the docs.
+        crop_supersample: k such that the pipeline samples each face crop at k x
+            ``input_size`` and averages k x k blocks down
+            (:meth:`facerecon.crop.CropTransform.warp`), the chain the training crops went
+            through: ``facerecon data build`` stores 256 crops
+            and training resizes them to ``input_size`` with ``INTER_AREA``. 2 for 128-input
+            networks trained on such builds, 1 where the input is the build's crop size.
     """
 
     name: str
@@ -46,6 +52,7 @@ class ModelConfig:
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
     output_scale: float = 1.0
     description: str = ""
+    crop_supersample: int = 1
 
     def __post_init__(self) -> None:
         if self.input_size <= 0 or self.output_size <= 0:
@@ -54,6 +61,8 @@ class ModelConfig:
             raise InvalidInputError(f"{self.name}: mean and std need 3 values, std > 0")
         if self.output_scale <= 0:
             raise InvalidInputError(f"{self.name}: output_scale must be positive")
+        if self.crop_supersample < 1:
+            raise InvalidInputError(f"{self.name}: crop_supersample must be >= 1")
 
     def normalize(self, crops: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Map RGB ``uint8`` crops (B, S, S, 3) to the network input (B, 3, S, S) float32.

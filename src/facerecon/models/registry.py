@@ -117,6 +117,8 @@ for _size in (128, 256):
             mean=_IMAGENET_MEAN,
             std=_IMAGENET_STD,
             output_scale=_size * 1.1,
+            # trained on 256 build crops: the 128 network saw them area-averaged by 2
+            crop_supersample=256 // _size,
             description=(
                 f"MobileNetV2-style encoder + transposed-conv decoder with skips, {_size} in/out, "
                 "1.8M parameters"
