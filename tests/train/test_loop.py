@@ -10,6 +10,7 @@ from facerecon.cli.main import main
 from facerecon.errors import InvalidInputError
 from facerecon.models import ModelConfig, get_config
 from facerecon.train import loop
+from facerecon.train.checkpoint import data_fingerprint
 from facerecon.train.config import load_config
 from facerecon.train.dataset import ShardDataset, collate
 from facerecon.train.loop import Trainer
@@ -90,6 +91,29 @@ def test_resume_with_other_settings_or_data_is_refused(tiny_build, tmp_path, tin
     make_build(tiny_build, train=8)  # the build grew: same settings, other data
     with pytest.raises(InvalidInputError, match="6 training samples"):
         Trainer(_config(tiny_build, tmp_path / "a"), resume=checkpoint)
+
+
+def test_extra_builds_join_the_training_set_but_not_validation(tiny_build, tmp_path,
+                                                               tiny_model, make_build):
+    other = make_build(tmp_path / "other", train=4, val=2, seed=1)
+    single = Trainer(_config(tiny_build, tmp_path / "a", "max_steps=1"))
+    union = Trainer(_config(tiny_build, tmp_path / "b", f"extra_data_dirs=[{other}]",
+                            "max_steps=1"))
+    assert (len(single.train_set), len(union.train_set)) == (6, 10)
+    assert union.steps_per_epoch == 5 and len(union.val_set) == len(single.val_set) == 3
+    union.run()
+    with safe_open(str(tmp_path / "b" / "final.safetensors"), "pt") as handle:
+        manifest = handle.metadata()["data_manifest"]
+    assert manifest.startswith("2 builds: ")
+    # one build keeps the fingerprint it always had; the union's differs from each part's
+    assert data_fingerprint([tiny_build]) == data_fingerprint(tiny_build)
+    union_print = data_fingerprint([tiny_build, other])["data_manifest_sha256"]
+    assert union_print not in {data_fingerprint(folder)["data_manifest_sha256"]
+                               for folder in (tiny_build, other)}
+    assert union_print != data_fingerprint([other, tiny_build])["data_manifest_sha256"]
+    for bad in (f"extra_data_dirs=[{tiny_build}]", "extra_data_dirs=['']", "extra_data_dirs=x"):
+        with pytest.raises(InvalidInputError, match="extra_data_dirs"):
+            _config(tiny_build, tmp_path / "c", bad)
 
 
 def test_cli_trains_and_resumes(tiny_build, tmp_path, tiny_model, capsys):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -77,10 +78,19 @@ def restore_rng(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda_rng"])
 
 
-def data_fingerprint(data_dir: str | Path) -> dict[str, str]:
+def data_fingerprint(data_dirs: str | Path | Sequence[str | Path]) -> dict[str, str]:
     """Identify the training data: sha256 of the build's ``manifest.json`` when there is one,
-    else of its ``config.json`` plus every shard's name and size."""
-    data_dir = Path(data_dir)
+    else of its ``config.json`` plus every shard's name and size. For several builds, the
+    sha256 of their fingerprints in order (one build gives its own fingerprint)."""
+    folders = [data_dirs] if isinstance(data_dirs, str | Path) else list(data_dirs)
+    if len(folders) != 1:
+        parts = [data_fingerprint(folder) for folder in folders]
+        digest = hashlib.sha256("".join(f"{part['data_manifest_sha256']}\n"
+                                        for part in parts).encode())
+        return {"data_manifest_sha256": digest.hexdigest(),
+                "data_manifest": f"{len(parts)} builds: " + "; ".join(
+                    f"{part['data_manifest']} {part['data_manifest_sha256']}" for part in parts)}
+    data_dir = Path(folders[0])
     manifest = data_dir / "manifest.json"
     digest = hashlib.sha256()
     if manifest.is_file():

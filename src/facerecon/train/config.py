@@ -81,6 +81,9 @@ class TrainConfig:
     model: str = "mobile_posmap128"  # a name from facerecon.models.list_models()
     init_weights: str = ""  # .safetensors to start from (fine-tuning); "": random init
     data_dir: str = ""  # the -o folder of `facerecon data build`
+    # More build folders whose train shards join data_dir's (a union of builds, e.g. two
+    # pitch recipes); validation stays on data_dir's val split, comparable across runs.
+    extra_data_dirs: list[str] = field(default_factory=list)
     output_dir: str = "runs/mobile_posmap128"
     epochs: int = 10
     batch_size: int = 32
@@ -131,7 +134,17 @@ class TrainConfig:
                 f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if not self.data_dir:
             raise InvalidInputError("data_dir is not set (the folder of `facerecon data build`)")
+        folders = [str(Path(folder)) for folder in self.train_data_dirs]
+        if any(not folder for folder in self.extra_data_dirs) or len(set(folders)) < len(folders):
+            raise InvalidInputError(
+                f"extra_data_dirs must name other build folders than data_dir, once each; got "
+                f"data_dir {self.data_dir!r}, extra_data_dirs {self.extra_data_dirs!r}")
         self.augment.check()
+
+    @property
+    def train_data_dirs(self) -> list[str]:
+        """The build folders whose train shards the run trains on, ``data_dir`` first."""
+        return [self.data_dir, *self.extra_data_dirs]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -150,6 +163,11 @@ def _coerce(value, annotation, key: str):
             pass
     if kind in (int, float, str, bool) and type(value) is not kind:
         raise InvalidInputError(f"{key}: expected {kind.__name__}, got {value!r}")
+    if kind is list:
+        (item,) = typing.get_args(annotation)
+        if not isinstance(value, list) or any(type(entry) is not item for entry in value):
+            raise InvalidInputError(f"{key}: expected a list of {item.__name__}, got {value!r}")
+        return list(value)
     return value
 
 

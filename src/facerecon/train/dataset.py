@@ -20,6 +20,7 @@ Each sample is brought to the model's geometry:
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -80,7 +81,8 @@ class ShardDataset(Dataset):
     - ``is_300w_real``: bool, a real (not re-posed) 300-W photo with human annotation.
 
     Args:
-        data_dir: the output folder of ``facerecon data build``.
+        data_dir: the output folder of ``facerecon data build``, or a sequence of such
+            folders whose shards are taken together, in the order given.
         split: "train" or "val".
         config: the model's config (sizes).
         max_samples: keep only the first n samples (0: all); for quick validation.
@@ -89,14 +91,18 @@ class ShardDataset(Dataset):
         DataNotFoundError: no shard of that split.
     """
 
-    def __init__(self, data_dir: str | Path, split: str, config: ModelConfig,
-                 max_samples: int = 0):
-        self.data_dir = Path(data_dir)
+    def __init__(self, data_dir: str | Path | Sequence[str | Path], split: str,
+                 config: ModelConfig, max_samples: int = 0):
+        folders = [data_dir] if isinstance(data_dir, str | Path) else list(data_dir)
+        self.data_dirs = [Path(folder) for folder in folders]
         self.split = split
         self.config = config
-        self.shards = list_shards(self.data_dir, split)
-        if not self.shards:
-            raise DataNotFoundError(f"no {split}-*.npz shards in {self.data_dir}")
+        self.shards = []
+        for folder in self.data_dirs:
+            shards = list_shards(folder, split)
+            if not shards:
+                raise DataNotFoundError(f"no {split}-*.npz shards in {folder}")
+            self.shards += shards
         shard_ids, local_ids, flags = [], [], []
         for shard_id, path in enumerate(self.shards):
             metas = read_shard_meta(path)
@@ -108,7 +114,8 @@ class ShardDataset(Dataset):
         self.local_ids = np.asarray(local_ids, dtype=np.int64)[keep]
         self.is_300w_real = np.asarray(flags, dtype=bool)[keep]
         if len(self.shard_ids) == 0:
-            raise DataNotFoundError(f"the {split} shards in {self.data_dir} hold no samples")
+            names = ", ".join(str(folder) for folder in self.data_dirs)
+            raise DataNotFoundError(f"the {split} shards in {names} hold no samples")
         self.uv_mask = load_topology(config.output_size).uv_mask
         self._open: dict[int, dict[str, np.ndarray]] = {}
 

@@ -123,7 +123,7 @@ class Trainer:
         self.model = self.model.train().to(self.device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.train_set = ShardDataset(config.data_dir, "train", self.model_config)
+        self.train_set = ShardDataset(config.train_data_dirs, "train", self.model_config)
         self.steps_per_epoch = len(self.train_set) // config.batch_size
         if self.steps_per_epoch < 1:
             raise DataNotFoundError(
@@ -165,8 +165,8 @@ class Trainer:
         if state["train_samples"] != len(self.train_set):
             raise InvalidInputError(
                 f"{path} was trained on {state['train_samples']} training samples, "
-                f"{self.config.data_dir} now holds {len(self.train_set)}: the data order and "
-                "schedule would differ, so this is not a resume; start a new run")
+                f"{', '.join(self.config.train_data_dirs)} now hold {len(self.train_set)}: the "
+                "data order and schedule would differ, so this is not a resume; start a new run")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -252,7 +252,7 @@ class Trainer:
         config = self.config
         self.output.mkdir(parents=True, exist_ok=True)
         write_text(self.output / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
-        data = data_fingerprint(config.data_dir)
+        data = data_fingerprint(config.train_data_dirs)
         stop_step = min(self.total_steps, config.max_steps or self.total_steps)
         started = time.monotonic()
         timed_out = False
