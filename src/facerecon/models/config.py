@@ -40,9 +40,9 @@ class ModelConfig:
         crop_supersample: k such that the pipeline samples each face crop at k x
             ``input_size`` and averages k x k blocks down
             (:meth:`facerecon.crop.CropTransform.warp`), the chain the training crops went
-            through: ``facerecon data build`` stores 256 crops
-            and training resizes them to ``input_size`` with ``INTER_AREA``. 2 for 128-input
-            networks trained on such builds, 1 where the input is the build's crop size.
+            through: ``facerecon data build`` stores 256 crops and training resizes them to
+            ``input_size`` with ``INTER_AREA``. 2 for 128-input networks trained on such
+            builds, 1 where the input is the build's crop size.
     """
 
     name: str

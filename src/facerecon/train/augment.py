@@ -27,8 +27,8 @@ Per sample (all draws from one ``torch.Generator``, so a batch is a function of 
 5. resolution: with probability ``lowres_prob``, the crop is shrunk to a side of ``f`` x S,
    ``f`` uniform in [``lowres_min_scale``, 1) (area average), and enlarged back (bilinear):
    the same face photographed with fewer pixels, or slightly out of focus. Without it the
-   v5 model's chin moved 3 % of the face box down on 300-W photos blurred by 1.5 px
-   (docs/training.md). No draw is made when ``lowres_prob`` is 0.
+   v5 model drew the chin 2.3 % of the face box lower on 300-W photos blurred by 1.5 px
+   (``benchmarks/blur_sensitivity.py``). No draw is made when ``lowres_prob`` is 0.
 
 Everything is vectorised over the batch (``affine_grid``/``grid_sample`` and broadcast masks).
 """
