@@ -23,7 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import write_result
+from common import add_named_weights, named_weights, write_result
 
 from facerecon.evaluate.metrics import bbox_normalizer, nme_interocular
 from facerecon.evaluate.predictors import make_reconstructor
@@ -71,16 +71,15 @@ def measure(weights: Path, samples: list, images: list[np.ndarray]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, required=True, help="the shared/data folder")
-    parser.add_argument("--weights", nargs="+", required=True, metavar="NAME=FILE",
-                        help="named .safetensors of the default model")
+    add_named_weights(parser, "named .safetensors of the default model")
     args = parser.parse_args()
-    named = dict(item.split("=", 1) for item in args.weights)
+    named = named_weights(parser, args.weights)
     samples = load_300w_split(args.shared / "300w", "val")
     images = [read_image(sample.image_path) for sample in samples]
     write_result("blur_sensitivity", {
         "command": COMMAND, "images": len(samples),
         "weights": {name: str(path) for name, path in named.items()},
-        "results": {name: measure(Path(path), samples, images) for name, path in named.items()}})
+        "results": {name: measure(path, samples, images) for name, path in named.items()}})
     return 0
 
 

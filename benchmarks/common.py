@@ -7,6 +7,7 @@ benchmarks/ first on ``sys.path``; they import these helpers as ``from common im
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -125,3 +126,22 @@ def write_result(name: str, payload: dict, indent: int = 2, path: Path | None = 
     write_text(path if path is not None else RESULTS / f"{name}.json", text + "\n")
     sys.stdout.write(text + "\n")
     return text
+
+
+def add_named_weights(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add ``--weights NAME=FILE [NAME=FILE ...]`` to ``parser``."""
+    parser.add_argument("--weights", nargs="+", required=True, metavar="NAME=FILE",
+                        help=help_text)
+
+
+def named_weights(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, Path]:
+    """``NAME=FILE`` arguments as ``{name: path}`` in their order; a malformed item or a
+    repeated name stops the program through ``parser.error``."""
+    named: dict[str, Path] = {}
+    for item in items:
+        name, _, path = item.partition("=")
+        if not name or not path or name in named:
+            parser.error(f"--weights {item!r}: expected NAME=FILE with a new NAME")
+        named[name] = Path(path)
+    return named
+

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import set_threads, write_result
+from common import add_named_weights, named_weights, set_threads, write_result
 
 from facerecon.data.shards import read_shard_meta
 from facerecon.evaluate.metrics import bbox_normalizer
@@ -77,22 +77,19 @@ def by_pitch(predicted: np.ndarray, labels: np.ndarray, pitch: np.ndarray) -> li
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", type=Path, required=True, help="a data build folder")
-    parser.add_argument("--weights", nargs="+", required=True, metavar="NAME=FILE",
-                        help="weights to compare, each named")
+    add_named_weights(parser, "weights to compare, each named")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    named = named_weights(parser, args.weights)
     torch.set_num_threads(args.threads)
     set_threads(args.threads)
     dataset = ShardDataset(args.build, "val", get_config(MODEL))
     pitch = np.array([meta["pitch"] for shard in dataset.shards
                       for meta in read_shard_meta(shard)], np.float64)
     models = {}
-    for item in args.weights:
-        name, _, path = item.partition("=")
-        if not path:
-            parser.error(f"--weights {item!r}: expected NAME=FILE")
-        predicted, labels = predict_landmarks(dataset, Path(path))
-        models[name] = {"weights": path, "bins": by_pitch(predicted, labels, pitch)}
+    for name, path in named.items():
+        predicted, labels = predict_landmarks(dataset, path)
+        models[name] = {"weights": str(path), "bins": by_pitch(predicted, labels, pitch)}
     write_result("val_pitch_bias", {"command": COMMAND, "build": str(args.build),
                                     "val_samples": len(dataset), "models": models})
     return 0
