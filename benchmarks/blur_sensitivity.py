@@ -7,7 +7,10 @@ own crop sampling). Per condition and ``--weights`` file it reports the inter-oc
 > 0 is too low) of the chin (point 8), the lower lip (57) and the eyes (36-47). Conditions:
 the photo as it is, Gaussian blur of sigma 1.5 and 3 photo pixels, and the photo shrunk
 to a quarter (area) and enlarged back (bilinear). A network that reads geometry off image
-sharpness draws the lower face lower on blurred photos.
+sharpness draws the lower face lower on blurred photos. It also reports how sharp the
+benchmarks' photos are where the network sees them: the mean absolute Laplacian of the grey
+central half of each 128 crop as the pipeline samples it (300-W: ``landmarks`` crops of the
+ground-truth boxes; AFLW2000-3D: ``aflw_roi`` crops of its ROI boxes), quartiles per set.
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/blur_sensitivity.py \
         --shared ../shared/data --weights v5=v5.safetensors v6=v6.safetensors
@@ -25,6 +28,8 @@ import cv2
 import numpy as np
 from common import add_named_weights, named_weights, write_result
 
+from facerecon.crop import box_crop_params, crop_from_box
+from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.evaluate.metrics import bbox_normalizer, nme_interocular
 from facerecon.evaluate.predictors import make_reconstructor
 from facerecon.evaluate.w300 import load_300w_split
@@ -47,6 +52,21 @@ CONDITIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "blur_3": lambda image: cv2.GaussianBlur(image, (0, 0), 3.0),
     "quarter_resolution": lambda image: _shrunk(image, 0.25),
 }
+
+
+def input_sharpness(images: list[np.ndarray], boxes: np.ndarray, source: str, size: int,
+                    supersample: int) -> dict:
+    """Quartiles of the mean |Laplacian| of the grey central half of each network crop."""
+    params = box_crop_params(source)
+    values = []
+    for image, box in zip(images, boxes, strict=True):
+        crop = crop_from_box(box, size, params.scale, params.center_shift).warp(image, supersample)
+        grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        centre = grey[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4]
+        values.append(float(np.abs(cv2.Laplacian(centre, cv2.CV_32F)).mean()))
+    quartiles = np.percentile(values, [25, 50, 75])
+    return {"images": len(values), **{key: round(float(value), 2) for key, value in
+                                      zip(("p25", "median", "p75"), quartiles, strict=True)}}
 
 
 def measure(weights: Path, samples: list, images: list[np.ndarray]) -> dict:
@@ -76,8 +96,17 @@ def main() -> int:
     named = named_weights(parser, args.weights)
     samples = load_300w_split(args.shared / "300w", "val")
     images = [read_image(sample.image_path) for sample in samples]
+    aflw = Aflw2000Dataset(args.shared / "aflw2000-3d")
+    predictor = make_reconstructor().predictor
+    size, supersample = predictor.input_size, predictor.crop_supersample
+    sharpness = {
+        "300w_val": input_sharpness(images, np.stack([sample.box for sample in samples]),
+                                    "landmarks", size, supersample),
+        "aflw2000": input_sharpness([read_image(sample.image_path) for sample in aflw],
+                                    np.stack([sample.roi_box for sample in aflw]), "aflw_roi",
+                                    size, supersample)}
     write_result("blur_sensitivity", {
-        "command": COMMAND, "images": len(samples),
+        "command": COMMAND, "images": len(samples), "input_sharpness": sharpness,
         "weights": {name: str(path) for name, path in named.items()},
         "results": {name: measure(path, samples, images) for name, path in named.items()}})
     return 0
