@@ -34,6 +34,7 @@ from facerecon.evaluate.metrics import bbox_normalizer, nme_interocular
 from facerecon.evaluate.predictors import make_reconstructor
 from facerecon.evaluate.w300 import load_300w_split
 from facerecon.imageio import read_image
+from facerecon.models import DEFAULT_MODEL, get_config
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/blur_sensitivity.py "
            "--shared ../shared/data --weights NAME=FILE [NAME=FILE ...]")
@@ -97,8 +98,8 @@ def main() -> int:
     samples = load_300w_split(args.shared / "300w", "val")
     images = [read_image(sample.image_path) for sample in samples]
     aflw = Aflw2000Dataset(args.shared / "aflw2000-3d")
-    predictor = make_reconstructor().predictor
-    size, supersample = predictor.input_size, predictor.crop_supersample
+    config = get_config(DEFAULT_MODEL)  # crop size and sampling, without loading a network
+    size, supersample = config.input_size, config.crop_supersample
     sharpness = {
         "300w_val": input_sharpness(images, np.stack([sample.box for sample in samples]),
                                     "landmarks", size, supersample),
