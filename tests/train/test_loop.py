@@ -186,3 +186,24 @@ def test_validation_can_fill_the_black_frame_and_is_repeatable(tiny_build):
     plain, filled = run(False), run(True)
     assert filled == run(True)
     assert filled["val_loss"] != plain["val_loss"]
+
+
+def test_gradient_loss_weight_adds_the_gradient_term_and_validation_scores_the_surface(
+        tiny_build, tmp_path, tiny_model):
+    from facerecon.train.losses import posmap_gradient_loss, weighted_posmap_loss
+    from facerecon.train.validate import clamp_targets, forward
+
+    plain = Trainer(_config(tiny_build, tmp_path / "a", "augment.enabled=false"))
+    weighted = Trainer(_config(tiny_build, tmp_path / "b", "augment.enabled=false",
+                               "gradient_loss_weight=2.5"))
+    weighted.model.load_state_dict(plain.model.state_dict())
+    batch = collate([plain.train_set[i] for i in range(2)])
+    with torch.no_grad():
+        pred = forward(plain.model, TINY, batch["image"], plain.device, True, True)
+    target = clamp_targets(batch["posmap"], TINY.output_scale)
+    prn = float(weighted_posmap_loss(pred, target, plain.weights, TINY.input_size))
+    gradient = float(posmap_gradient_loss(pred, target, plain.weights, TINY.input_size))
+    assert plain.train_step(batch) == pytest.approx(prn, rel=1e-5)
+    assert weighted.train_step(batch) == pytest.approx(prn + 2.5 * gradient, rel=1e-5)
+    scores = plain.validate()
+    assert scores["val_gradient_loss"] > 0 and 0 < scores["normal_error_deg"] < 180

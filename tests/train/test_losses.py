@@ -3,7 +3,7 @@ import torch
 
 from facerecon.errors import InvalidInputError
 from facerecon.topology import load_topology
-from facerecon.train.losses import loss_weights, weighted_posmap_loss
+from facerecon.train.losses import loss_weights, posmap_gradient_loss, weighted_posmap_loss
 
 
 def test_uniform_error_gives_its_squared_size_in_percent_of_the_crop():
@@ -47,3 +47,35 @@ def test_bad_shapes_and_zero_weights_raise():
                              10)
     with pytest.raises(InvalidInputError):
         loss_weights(-torch.ones(4, 4).numpy())
+
+
+def test_gradient_loss_ignores_a_constant_offset_and_scores_a_ridge():
+    weights = torch.ones(6, 6)
+    target = torch.rand(1, 6, 6, 3) * 50
+    assert float(posmap_gradient_loss(target + 7.0, target, weights, 100)) == pytest.approx(
+        0.0, abs=1e-6)
+    ridged = target.clone()
+    ridged[0, 2, :, 2] += 3.0  # one row 3 px nearer: two of the 5 v-steps per column change
+    # 6 columns x 2 pairs x 9 px^2 over 2 x 30 pairs, crop of 100 px -> loss in px^2.
+    expected = 6 * 2 * 9 / 60
+    assert float(posmap_gradient_loss(ridged, target, weights, 100)) == pytest.approx(expected)
+
+
+def test_gradient_loss_skips_pairs_with_a_weightless_pixel_and_has_gradients():
+    weights = torch.ones(4, 4)
+    weights[:, 3] = 0.0  # the last column is outside the face
+    target = torch.zeros(2, 4, 4, 3)
+    pred = torch.zeros(2, 4, 4, 3)
+    pred[:, :, 3, 0] = 50.0  # a jump into the weightless column: not scored
+    assert float(posmap_gradient_loss(pred, target, weights, 100)) == 0.0
+    pred = pred.clone().requires_grad_(True)
+    bump = torch.zeros(2, 4, 4, 3)
+    bump[0, 1, 1, 1] = 2.0
+    loss = posmap_gradient_loss(pred + bump, target, weights, 100)
+    assert float(loss.detach()) > 0
+    loss.backward()
+    assert pred.grad[0].abs().sum() > 0 and pred.grad[1].abs().sum() == 0
+    with pytest.raises(InvalidInputError):
+        posmap_gradient_loss(pred, target, torch.eye(4), 100)  # no weighted neighbours
+    with pytest.raises(InvalidInputError):
+        posmap_gradient_loss(pred, target[..., :2], weights, 100)

@@ -53,6 +53,8 @@ def test_bad_overrides(tmp_path):
         apply_overrides(TrainConfig(), ["augment.nothing=1"])
     with pytest.raises(InvalidInputError, match="workers"):
         load_config(None, ["data_dir=d", "workers=-1"])
+    with pytest.raises(InvalidInputError, match="gradient_loss_weight"):
+        load_config(None, ["data_dir=d", "gradient_loss_weight=-0.5"])
 
 
 def test_missing_file():

@@ -96,6 +96,9 @@ class TrainConfig:
     step_epochs: int = 3  # "step": multiply by step_gamma every step_epochs epochs
     step_gamma: float = 0.5
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # Weight of the gradient loss (neighbour differences against the target's, a smoother
+    # surface; facerecon.train.losses) added to PRN's loss. 0 (off) in runs v1-v11.
+    gradient_loss_weight: float = 0.0
     bf16: bool = True  # bfloat16 autocast (CPU and CUDA)
     channels_last: bool = True
     device: str = "auto"  # "auto" (cuda if available, else cpu), "cpu", "cuda", "cuda:1"
@@ -117,7 +120,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be >= 1, got {getattr(self, name)}")
         non_negative = ("warmup_steps", "threads", "workers", "val_max_samples", "max_steps",
-                        "max_minutes", "weight_decay")
+                        "max_minutes", "weight_decay", "gradient_loss_weight")
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise InvalidInputError(f"{name} must be >= 0, got {getattr(self, name)}")

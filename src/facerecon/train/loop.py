@@ -42,7 +42,7 @@ from facerecon.train.checkpoint import (
 )
 from facerecon.train.config import TrainConfig, from_dict
 from facerecon.train.dataset import ShardDataset, collate
-from facerecon.train.losses import loss_weights, weighted_posmap_loss
+from facerecon.train.losses import loss_weights, posmap_gradient_loss, weighted_posmap_loss
 from facerecon.train.plot import write_curves
 from facerecon.train.validate import clamp_targets, forward, validate
 
@@ -195,7 +195,8 @@ class Trainer:
                           persistent_workers=False, pin_memory=self.device.type == "cuda")
 
     def train_step(self, batch: dict) -> float:
-        """One optimiser step on a collated batch; returns the loss."""
+        """One optimiser step on a collated batch; returns the loss it minimised (PRN's loss
+        plus ``gradient_loss_weight`` x the gradient loss)."""
         images = batch["image"].to(self.device, non_blocking=True)
         posmaps = batch["posmap"].to(self.device, non_blocking=True)
         if self.config.augment.enabled:
@@ -207,6 +208,9 @@ class Trainer:
         pred = forward(self.model, self.model_config, images, self.device, self.config.bf16,
                        self.config.channels_last)
         loss = weighted_posmap_loss(pred, target, self.weights, self.model_config.input_size)
+        if self.config.gradient_loss_weight > 0:
+            loss = loss + self.config.gradient_loss_weight * posmap_gradient_loss(
+                pred, target, self.weights, self.model_config.input_size)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()

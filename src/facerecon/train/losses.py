@@ -10,6 +10,17 @@ percent of the crop side S:
 so ``sqrt(loss)`` is the weighted RMS 3D error in % of the crop side, whatever the model's
 resolution (a 1.28 px error everywhere on a 128 crop gives loss 1.0).
 
+PRN's loss scores every pixel on its own, so a map whose neighbouring pixels are off by
+different amounts (a rough surface: ridges in shading, normals 30 degrees off) costs
+little more than a smooth map with the same average offset. The gradient loss (ours, off
+unless ``gradient_loss_weight`` > 0) scores the first differences of neighbouring UV pixels,
+along u and along v, against the target's, in the same units:
+
+    gradient = sum_pq w_pq ||(pred_q - pred_p) - (target_q - target_p)||^2 / sum_pq w_pq
+               / (S / 100)^2      over neighbour pairs, w_pq = min(w_p, w_q)   (batch mean)
+
+A constant offset costs nothing there; only the shape of the surface does.
+
 >>> import torch
 >>> weights = torch.ones(4, 4)
 >>> target = torch.zeros(1, 4, 4, 3)
@@ -22,6 +33,13 @@ from __future__ import annotations
 import torch
 
 from facerecon.errors import InvalidInputError
+
+
+def _check(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> None:
+    if pred.shape != target.shape or pred.shape[1:3] != weights.shape or pred.shape[-1] != 3:
+        raise InvalidInputError(
+            f"pred {tuple(pred.shape)}, target {tuple(target.shape)} and weights "
+            f"{tuple(weights.shape)} must be (B, R, R, 3), (B, R, R, 3), (R, R)")
 
 
 def weighted_posmap_loss(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor,
@@ -38,16 +56,36 @@ def weighted_posmap_loss(pred: torch.Tensor, target: torch.Tensor, weights: torc
     Raises:
         InvalidInputError: mismatched shapes or an all-zero weight mask.
     """
-    if pred.shape != target.shape or pred.shape[1:3] != weights.shape or pred.shape[-1] != 3:
-        raise InvalidInputError(
-            f"pred {tuple(pred.shape)}, target {tuple(target.shape)} and weights "
-            f"{tuple(weights.shape)} must be (B, R, R, 3), (B, R, R, 3), (R, R)")
+    _check(pred, target, weights)
     total = weights.sum()
     if not total > 0:
         raise InvalidInputError("the weight mask is all zero")
     squared = (pred.float() - target.float()).square().sum(dim=-1)  # (B, R, R)
     per_sample = (squared * weights).sum(dim=(1, 2)) / total
     return per_sample.mean() / (crop_size / 100.0) ** 2
+
+
+def posmap_gradient_loss(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor,
+                         crop_size: int) -> torch.Tensor:
+    """The normalised weighted squared error of neighbour differences (module docstring).
+
+    Same arguments, shapes and errors as :func:`weighted_posmap_loss`; a pair of pixels
+    counts with the smaller of their weights, so a pair with one pixel outside the face
+    (weight 0) does not count.
+    """
+    _check(pred, target, weights)
+    total = pred.new_zeros((), dtype=torch.float32)
+    weighted = pred.new_zeros(pred.shape[0], dtype=torch.float32)
+    for axis in (1, 2):  # v (rows), u (columns) of the (B, R, R, 3) maps
+        length = pred.shape[axis] - 1
+        step = (pred.float().diff(dim=axis) - target.float().diff(dim=axis)).square().sum(-1)
+        pair = torch.minimum(weights.narrow(axis - 1, 0, length),
+                             weights.narrow(axis - 1, 1, length))
+        weighted = weighted + (step * pair).sum(dim=(1, 2))
+        total = total + pair.sum()
+    if not total > 0:
+        raise InvalidInputError("no two neighbouring pixels have weight")
+    return (weighted / total).mean() / (crop_size / 100.0) ** 2
 
 
 def loss_weights(weight_mask, device: torch.device | str = "cpu") -> torch.Tensor:

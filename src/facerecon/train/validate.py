@@ -5,6 +5,11 @@ Landmarks are decoded from the predicted position maps with :func:`facerecon.pos
 landmarks (``nme_bbox``: mean error / sqrt(w*h) of the ground-truth 68-point box, the
 AFLW2000-3D normaliser). Real 300-W photos also get the 300-W metric against their human
 annotation (``nme_interocular_300w``: / outer inter-ocular distance). Values are fractions.
+The surface is scored too: ``val_gradient_loss``
+(:func:`facerecon.train.losses.posmap_gradient_loss` against the reachable targets) and
+``normal_error_deg`` (the mean angle between predicted and true facet normals,
+:mod:`facerecon.evaluate.surface`, against the unclipped maps, so a forehead cut off by the
+crop counts).
 
 With ``fill_black`` every crop's black regions (outside the photo) are first filled by the
 augmentation's background step, seeded by the batch index (the same crops every time): a
@@ -18,11 +23,12 @@ import numpy as np
 import torch
 
 from facerecon.evaluate.metrics import nme_bbox, nme_interocular
+from facerecon.evaluate.surface import normal_error_deg
 from facerecon.models import ModelConfig
 from facerecon.posmap import decode
 from facerecon.topology import load_topology
 from facerecon.train.augment import fill_black_regions
-from facerecon.train.losses import weighted_posmap_loss
+from facerecon.train.losses import posmap_gradient_loss, weighted_posmap_loss
 
 
 def normalize_on(images: torch.Tensor, model_config: ModelConfig,
@@ -69,7 +75,7 @@ def validate(model: torch.nn.Module, model_config: ModelConfig, loader, weights:
     topology = load_topology(model_config.output_size)
     was_training = model.training
     model.eval()
-    losses, counts, bbox, interocular = [], [], [], []
+    losses, gradient_losses, counts, bbox, interocular, normals = [], [], [], [], [], []
     try:
         for index, batch in enumerate(loader):
             images = batch["image"]
@@ -79,8 +85,13 @@ def validate(model: torch.nn.Module, model_config: ModelConfig, loader, weights:
             target = clamp_targets(batch["posmap"].to(device), model_config.output_scale)
             loss = weighted_posmap_loss(pred, target, weights, model_config.input_size)
             losses.append(float(loss))
+            gradient_losses.append(float(posmap_gradient_loss(pred, target, weights,
+                                                              model_config.input_size)))
             counts.append(len(pred))
-            landmarks = decode(pred.cpu().numpy(), topology).landmarks
+            pred_maps = pred.cpu().numpy()
+            normals.append(np.atleast_1d(normal_error_deg(pred_maps, batch["posmap"].numpy(),
+                                                          topology.uv_mask)))
+            landmarks = decode(pred_maps, topology).landmarks
             bbox.append(np.atleast_1d(nme_bbox(landmarks, batch["landmarks"].numpy())))
             real = batch["is_300w_real"].numpy()
             if real.any():
@@ -90,6 +101,8 @@ def validate(model: torch.nn.Module, model_config: ModelConfig, loader, weights:
         model.train(was_training)
     errors = np.concatenate(bbox)
     result = {"val_loss": float(np.average(losses, weights=counts)),
+              "val_gradient_loss": float(np.average(gradient_losses, weights=counts)),
+              "normal_error_deg": float(np.concatenate(normals).mean()),
               "nme_bbox": float(errors.mean()), "val_samples": int(len(errors))}
     if interocular:
         values = np.concatenate(interocular)
