@@ -78,6 +78,8 @@ def test_exact_predictions_score_zero(ict, topology):
     # the 68 landmarks come from the fitted UV lookup: small but not exactly zero
     assert result.per_image["landmarks_2d"].max() < 2e-3
     assert sum(result.summary["dense_3d"].counts) == COUNT
+    assert result.normal_error_deg.shape == (COUNT,) and result.normal_error_deg.max() < 1e-3
+    assert result.as_dict()["normal_error_deg"]["mean"] == 0.0
 
 
 def test_known_offset_gives_known_error(ict, topology):
@@ -103,7 +105,9 @@ def test_dense_cli_with_an_injected_predictor(ict, ict_dir, topology, tmp_path, 
     code = main(["evaluate", "dense", "--ict", str(ict_dir), "--count", "2",
                  "--output-dir", str(tmp_path)])
     assert code == 0
-    assert "| case_oracle | dense 3D (z centred) |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| case_oracle | dense 3D (z centred) |" in printed
+    assert "Surface normals: 0.00 degrees" in printed
     report = json.loads((tmp_path / "dense.json").read_text())
     row = report["rows"]["case_oracle"]
     assert row["num_images"] == 2 and row["seed"] == DENSE_SEED

@@ -17,7 +17,10 @@ UV layout (no alignment: pose, scale and position are part of the task):
   after shifting each surface's z by its own mean (an orthographic photo fixes no depth
   origin; the shift is the only freedom removed);
 - ``dense_2d``: the same with x, y only (no shift at all);
-- ``landmarks_2d``: the 68 landmarks' mean 2D error / the same distance.
+- ``landmarks_2d``: the 68 landmarks' mean 2D error / the same distance;
+- ``normal_error_deg`` (degrees, not a fraction; kept apart): the mean angle between the
+  predicted and true facet normals of the UV grid (:mod:`facerecon.evaluate.surface`), what
+  a rough or ridged surface costs in shading while hardly moving a vertex.
 
 Summaries are per |yaw| bin, as for AFLW2000-3D (:func:`~facerecon.evaluate.metrics.binned_errors`).
 """
@@ -30,6 +33,7 @@ import numpy as np
 
 from facerecon.errors import InvalidInputError
 from facerecon.evaluate.metrics import OUTER_EYE_CORNERS, BinnedError, binned_errors
+from facerecon.evaluate.surface import normal_error_deg
 from facerecon.posmap import encode
 
 #: Base seed of the held-out synthetic faces.
@@ -92,12 +96,14 @@ def render_case(case: DenseCase, ict, topology, seed: int = 0):
 
 @dataclass(frozen=True)
 class DenseResult:
-    """Per-face errors (fractions) and their |yaw|-binned summaries."""
+    """Per-face errors (fractions) and their |yaw|-binned summaries; per-face normal errors
+    in degrees."""
 
     yaw: np.ndarray
     per_image: dict[str, np.ndarray]
     summary: dict[str, BinnedError]
     seed: int
+    normal_error_deg: np.ndarray
 
     def as_dict(self) -> dict:
         return {
@@ -109,6 +115,8 @@ class DenseResult:
             "tables": {key: value.as_dict() for key, value in self.summary.items()},
             "per_image_percent": {key: (errors * 100).tolist()
                                   for key, errors in self.per_image.items()},
+            "normal_error_deg": {"mean": round(float(self.normal_error_deg.mean()), 3),
+                                 "per_image": self.normal_error_deg.round(3).tolist()},
         }
 
 
@@ -148,15 +156,17 @@ def evaluate_dense(reconstructor, ict, count: int = 100, seed: int = DENSE_SEED)
     """
     topology = reconstructor.topology
     errors: dict[str, list[float]] = {"dense_3d": [], "dense_2d": [], "landmarks_2d": []}
-    yaws = []
+    yaws, normals = [], []
     for index, case in enumerate(dense_cases(count, seed, ict.identity_deltas.shape[0],
                                              ict.expression_deltas.shape[0])):
         face = render_case(case, ict, topology, seed=index)
         (result,) = reconstructor(face.image, boxes=face.box[None], box_source="landmarks")
         for key, value in dense_errors(result.posmap, face.vertices, topology).items():
             errors[key].append(value)
+        true_posmap = encode(np.asarray(face.vertices, np.float32), topology)
+        normals.append(normal_error_deg(result.posmap, true_posmap, topology.uv_mask))
         yaws.append(case.yaw)
     yaw = np.asarray(yaws)
     per_image = {key: np.asarray(values) for key, values in errors.items()}
     summary = {key: binned_errors(values, yaw) for key, values in per_image.items()}
-    return DenseResult(yaw, per_image, summary, seed)
+    return DenseResult(yaw, per_image, summary, seed, np.asarray(normals))
