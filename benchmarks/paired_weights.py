@@ -4,7 +4,8 @@
 Runs both ``.safetensors`` of the default model through the benchmarks' own protocols
 (AFLW2000-3D: ROI-box crops, 2D NME / sqrt(w*h) of the ground-truth box against the
 original annotation; 300-W held-out split: ground-truth box crops, inter-ocular NME; with
-``--ict``, the 100 held-out synthetic ICT faces: dense 3D error / inter-ocular) and
+``--ict``, the 100 held-out synthetic ICT faces: dense 3D error / inter-ocular, and the
+angle between predicted and true surface normals in degrees) and
 reports, per benchmark, both means, the mean per-image difference new - old with its
 standard error (sample std / sqrt(n)) and how many images the new weights do better on;
 for AFLW2000-3D also per image (with the ``.mat`` pose) and split by |pitch| >= 30 degrees.
@@ -74,9 +75,11 @@ def w300_errors(rec, samples: list) -> np.ndarray:
     return evaluate_300w(samples, predictions).per_image * 100
 
 
-def dense_errors(rec, ict) -> np.ndarray:
-    """(100,) % dense 3D error of ``rec`` on the held-out synthetic ICT faces."""
-    return evaluate_dense(rec, ict).per_image["dense_3d"] * 100
+def dense_errors(rec, ict) -> tuple[np.ndarray, np.ndarray]:
+    """(100,) % dense 3D error and (100,) surface normal error in degrees of ``rec`` on the
+    held-out synthetic ICT faces."""
+    result = evaluate_dense(rec, ict)
+    return result.per_image["dense_3d"] * 100, result.normal_error_deg
 
 
 def main() -> int:
@@ -114,7 +117,10 @@ def main() -> int:
         "300w_val": paired(w300_old, w300_new)}
     if args.ict is not None:
         ict = load_ict(args.ict)
-        result["dense_3d"] = paired(dense_errors(old_rec, ict), dense_errors(new_rec, ict))
+        (old_dense, old_normals), (new_dense, new_normals) = (dense_errors(old_rec, ict),
+                                                              dense_errors(new_rec, ict))
+        result["dense_3d"] = paired(old_dense, new_dense)
+        result["dense_normal_error_deg"] = paired(old_normals, new_normals)
     write_result(args.name, result)
     return 0
 

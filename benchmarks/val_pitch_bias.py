@@ -1,7 +1,7 @@
 """Landmark error and vertical bias by head pitch, on a data build's validation split.
 
 For each ``--weights`` file, every sample of the build's ``val`` split is predicted as the
-trainer validates (black frames filled the same way, :mod:`facerecon.train.validate`) and
+trainer validates (black frames filled the same way, ``val_predictions.py``) and
 its 68 decoded landmarks are compared in 2D with the sample's own position-map landmarks.
 Per bin of the sample's head pitch (degrees, > 0 looking up; the ``pitch`` of its meta) it
 reports the count, the mean NME (% of sqrt(w*h) of the landmark box) and the mean signed
@@ -23,36 +23,27 @@ from pathlib import Path
 import numpy as np
 import torch
 from common import add_named_weights, named_weights, set_threads, write_result
+from val_predictions import MODEL, val_batches
 
 from facerecon.data.shards import read_shard_meta
 from facerecon.evaluate.metrics import bbox_normalizer
-from facerecon.models import create_model, get_config, predict_posmaps, prepare_for_inference
+from facerecon.models import get_config
 from facerecon.posmap import decode
 from facerecon.topology import load_topology
-from facerecon.train.augment import fill_black_regions
 from facerecon.train.dataset import ShardDataset
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/val_pitch_bias.py "
            "--build BUILD --weights NAME=FILE [NAME=FILE ...]")
-MODEL = "mobile_posmap128"
 PITCH_EDGES = (-90.0, -30.0, -10.0, 10.0, 30.0, 90.0)
 PARTS = {"chin": slice(8, 9), "mouth": slice(48, 68), "nose": slice(27, 36),
          "eyes": slice(36, 48)}
-BATCH = 32  # the trainer validates in batches of its batch_size (32 in every run)
 
 
 def predict_landmarks(dataset: ShardDataset, weights: Path) -> tuple[np.ndarray, np.ndarray]:
     """(N, 68, 2) predicted and (N, 68, 2) label landmarks of every sample, crop pixels."""
-    config = get_config(MODEL)
-    model = prepare_for_inference(create_model(MODEL, weights=weights))
-    topology = load_topology(config.output_size)
+    topology = load_topology(get_config(MODEL).output_size)
     predicted, labels = [], []
-    for index, start in enumerate(range(0, len(dataset), BATCH)):
-        samples = [dataset[i] for i in range(start, min(start + BATCH, len(dataset)))]
-        images = torch.from_numpy(np.stack([sample["image"] for sample in samples]))
-        # The trainer's validation fill: the batch index seeds it.
-        images = fill_black_regions(images, 1.0, torch.Generator().manual_seed(index))
-        posmaps = predict_posmaps(model, config, images.numpy(), batch_size=BATCH)
+    for samples, posmaps in val_batches(dataset, weights):
         predicted.append(decode(posmaps, topology).landmarks[..., :2])
         labels.append(np.stack([sample["landmarks"][:, :2] for sample in samples]))
     return np.concatenate(predicted), np.concatenate(labels)

@@ -105,3 +105,21 @@ def test_large_batches_go_through_the_head_in_two_calls(canonical):
     small, large = head(_marked_crops(2), [None] * 2), head(_marked_crops(9), [None] * 9)
     assert calls == [4, 9, 9]
     np.testing.assert_allclose(large[0], small[0], atol=1e-6)
+
+
+def test_the_network_predictor_smooths_with_its_model_sigma():
+    from facerecon.models import get_config
+    from facerecon.posmap import smooth
+
+    scene = render_synthetic_face(load_topology(RESOLUTION), yaw=-15, pitch=5, roll=0)
+    from facerecon.crop import crop_from_box
+
+    crop = crop_from_box(scene.box, SIZE, 1.7, -0.12).warp(scene.image)[None]
+    head = NetworkPredictor("mobile_posmap128")
+    assert head.surface_sigma == get_config("mobile_posmap128").surface_sigma > 0
+    smoothed = head(crop, [None])
+    head.surface_sigma = 0.0
+    raw = head(crop, [None])
+    assert np.abs(smoothed - raw).max() > 0.1
+    expected = smooth(raw, load_topology(RESOLUTION), get_config("mobile_posmap128").surface_sigma)
+    np.testing.assert_allclose(smoothed, expected, atol=1e-4)

@@ -100,3 +100,51 @@ def test_encode_rejects_wrong_vertex_count_and_nan(topology):
     bad[5, 0] = np.nan
     with pytest.raises(InvalidInputError, match="NaN"):
         encode(bad, topology)
+
+
+def test_smooth_keeps_affine_maps_away_from_the_edge_and_leaves_the_outside():
+    import cv2
+
+    from facerecon.posmap import smooth
+
+    small = load_topology(128)
+    mask = small.uv_mask
+    rows, cols = np.mgrid[0:128, 0:128].astype(np.float32)
+    affine = np.stack([cols + 3, 2 * rows - cols, 0.5 * cols - rows + 40], axis=-1)
+    affine[~mask] = -7.0  # outside the face: neither read nor written
+    out = smooth(affine, small, 1.5)
+    interior = cv2.erode(mask.astype(np.uint8), np.ones((13, 13), np.uint8)).astype(bool)
+    assert interior.sum() > 5000
+    np.testing.assert_allclose(out[interior], affine[interior], atol=2e-3)
+    np.testing.assert_array_equal(out[~mask], affine[~mask])
+    unchanged = smooth(affine, small, 0)
+    np.testing.assert_array_equal(unchanged, affine)
+    assert unchanged is not affine
+
+
+def test_smooth_removes_pixel_noise_and_treats_a_batch_map_by_map():
+    from facerecon.evaluate.surface import normal_error_deg
+    from facerecon.posmap import smooth
+
+    small = load_topology(128)
+    clean = small.canonical_posmap
+    rng = np.random.default_rng(0)
+    noisy = clean + rng.normal(0, 0.5, clean.shape).astype(np.float32) * small.uv_mask[..., None]
+    smoothed = smooth(noisy, small, 1.0)
+    before = normal_error_deg(noisy, clean, small.uv_mask)
+    after = normal_error_deg(smoothed, clean, small.uv_mask)
+    assert after < 0.5 * before, (before, after)
+    batch = smooth(np.stack([noisy, clean]), small, 1.0)
+    np.testing.assert_allclose(batch[0], smoothed, atol=1e-5)
+    np.testing.assert_allclose(batch[1], smooth(clean, small, 1.0), atol=1e-5)
+
+
+@pytest.mark.parametrize("sigma", [-1.0, float("nan"), float("inf")])
+def test_smooth_rejects_bad_sigmas_and_shapes(sigma):
+    from facerecon.posmap import smooth
+
+    small = load_topology(128)
+    with pytest.raises(InvalidInputError, match="sigma"):
+        smooth(small.canonical_posmap, small, sigma)
+    with pytest.raises(InvalidInputError, match="shape"):
+        smooth(np.zeros((64, 64, 3)), small, 1.0)

@@ -43,6 +43,10 @@ class ModelConfig:
             through: ``facerecon data build`` stores 256 crops and training resizes them to
             ``input_size`` with ``INTER_AREA``. 2 for 128-input networks trained on such
             builds, 1 where the input is the build's crop size.
+        surface_sigma: the Gaussian (UV pixels) with which the pipeline smooths the
+            network's position maps over the face (:func:`facerecon.posmap.smooth`); 0: not
+            at all. Chosen per model on the validation split
+            (``benchmarks/surface_smoothing.py``).
     """
 
     name: str
@@ -53,6 +57,7 @@ class ModelConfig:
     output_scale: float = 1.0
     description: str = ""
     crop_supersample: int = 1
+    surface_sigma: float = 0.0
 
     def __post_init__(self) -> None:
         if self.input_size <= 0 or self.output_size <= 0:
@@ -63,6 +68,8 @@ class ModelConfig:
             raise InvalidInputError(f"{self.name}: output_scale must be positive")
         if self.crop_supersample < 1:
             raise InvalidInputError(f"{self.name}: crop_supersample must be >= 1")
+        if not (np.isfinite(self.surface_sigma) and self.surface_sigma >= 0):
+            raise InvalidInputError(f"{self.name}: surface_sigma must be finite and >= 0")
 
     def normalize(self, crops: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Map RGB ``uint8`` crops (B, S, S, 3) to the network input (B, 3, S, S) float32.
