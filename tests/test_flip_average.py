@@ -123,3 +123,17 @@ def test_the_network_predictor_smooths_with_its_model_sigma():
     assert np.abs(smoothed - raw).max() > 0.1
     expected = smooth(raw, load_topology(RESOLUTION), get_config("mobile_posmap128").surface_sigma)
     np.testing.assert_allclose(smoothed, expected, atol=1e-4)
+
+
+def test_the_reconstructor_passes_surface_sigma_to_a_named_model(make_oracle):
+    from facerecon.models import get_config
+
+    default = get_config("mobile_posmap128").surface_sigma
+    assert FaceReconstructor(detector=None).predictor.surface_sigma == default > 0
+    raw = FaceReconstructor(detector=None, surface_sigma=0, flip_average=True)
+    assert raw.predictor.inner.surface_sigma == 0.0
+    with pytest.raises(InvalidInputError, match="surface_sigma"):
+        FaceReconstructor(detector=None, surface_sigma=-1)
+    with pytest.raises(InvalidInputError, match="surface_sigma"):
+        FaceReconstructor(model=make_oracle(load_topology(RESOLUTION), []), detector=None,
+                          surface_sigma=1.0)

@@ -46,6 +46,9 @@ class FaceReconstructor:
         second_pass: re-crop each face from its first-pass landmarks and predict again.
         flip_average: also predict each crop mirrored and average the two maps
             (:class:`~facerecon.predictor.FlipAveragedPredictor`; a named model only).
+        surface_sigma: smoothing of the predicted maps over the face in UV pixels
+            (:func:`facerecon.posmap.smooth`); ``None``: the model's ``surface_sigma``, 0:
+            the network's raw maps (a named model only).
         batch_size: crops per network call.
     """
 
@@ -58,14 +61,20 @@ class FaceReconstructor:
         second_pass: bool = False,
         flip_average: bool = False,
         batch_size: int = 16,
+        surface_sigma: float | None = None,
     ):
         if isinstance(model, str):
             model = NetworkPredictor(model, weights=weights, device=device)
+            if surface_sigma is not None:
+                if not (np.isfinite(surface_sigma) and surface_sigma >= 0):
+                    raise InvalidInputError(
+                        f"surface_sigma must be a finite number >= 0, got {surface_sigma}")
+                model.surface_sigma = float(surface_sigma)
             if flip_average:
                 model = FlipAveragedPredictor(model)
-        elif weights is not None or flip_average:
+        elif weights is not None or flip_average or surface_sigma is not None:
             raise InvalidInputError(
-                "weights= and flip_average= only apply to a model given by name")
+                "weights=, flip_average= and surface_sigma= only apply to a model given by name")
         if isinstance(detector, str):
             self.detector_name = detector
             detector = create_detector(detector)

@@ -159,3 +159,18 @@ def test_bad_box_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["reconstruct", "x.jpg", "-o", str(tmp_path), "--box", "1,2,3"])
     assert "--box" in capsys.readouterr().err
+
+
+def test_surface_sigma_reaches_the_network_from_both_commands():
+    from facerecon.cli import evaluate as evaluate_cli
+    from facerecon.cli.main import build_parser
+    from facerecon.models import DEFAULT_MODEL, get_config
+
+    parser = build_parser()
+    args = parser.parse_args(["reconstruct", "x.jpg", "-o", "out", "--surface-sigma", "0"])
+    assert reconstruct.build_reconstructor(args).predictor.surface_sigma == 0.0
+    args = parser.parse_args(["reconstruct", "x.jpg", "-o", "out"])
+    assert (reconstruct.build_reconstructor(args).predictor.surface_sigma
+            == get_config(DEFAULT_MODEL).surface_sigma)
+    args = parser.parse_args(["evaluate", "dense", "--ict", "ict", "--surface-sigma", "2.5"])
+    assert evaluate_cli.build_reconstructor(args).predictor.surface_sigma == 2.5

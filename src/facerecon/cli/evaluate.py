@@ -63,6 +63,9 @@ def _model_options(parser) -> None:
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
     parser.add_argument("--flip-average", action="store_true",
                         help="average with the mirrored crop's prediction")
+    parser.add_argument("--surface-sigma", type=float, default=None,
+                        help="smooth predicted maps by this Gaussian in UV pixels "
+                             "(default: the model's; 0: raw network maps)")
 
 
 def _row_options(parser) -> None:
@@ -77,7 +80,7 @@ def build_reconstructor(args):
     from facerecon.evaluate.predictors import make_reconstructor
 
     return make_reconstructor(args.model, args.weights, args.device, args.second_pass,
-                              args.flip_average)
+                              args.flip_average, args.surface_sigma)
 
 
 def _reconstructor_or_none(args, required: bool):

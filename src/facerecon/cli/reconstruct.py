@@ -46,6 +46,9 @@ def register(subparsers) -> None:
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
     parser.add_argument("--flip-average", action="store_true",
                         help="average with the mirrored crop's prediction (~2 ms more per face)")
+    parser.add_argument("--surface-sigma", type=float, default=None,
+                        help="smooth predicted maps by this Gaussian in UV pixels "
+                             "(default: the model's; 0: raw network maps)")
     parser.set_defaults(func=run)
 
 
@@ -72,6 +75,7 @@ def build_reconstructor(args):
         device=args.device,
         second_pass=args.second_pass,
         flip_average=args.flip_average,
+        surface_sigma=args.surface_sigma,
     )
 
 

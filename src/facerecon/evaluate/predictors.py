@@ -28,18 +28,21 @@ def make_reconstructor(
     device: str = "cpu",
     second_pass: bool = False,
     flip_average: bool = False,
+    surface_sigma: float | None = None,
 ):
     """A detector-less :class:`~facerecon.api.FaceReconstructor` for boxes given per image.
 
     Args:
         model: registered model name, a PosmapPredictor, or None for the pipeline's default
             model. weights: ``.safetensors`` for a named model (None: the shipped weights).
-        second_pass, flip_average: see :class:`~facerecon.api.FaceReconstructor`.
+        second_pass, flip_average, surface_sigma: see :class:`~facerecon.api.FaceReconstructor`.
     """
     from facerecon.api import FaceReconstructor
 
     options = {"detector": None, "device": device, "second_pass": second_pass,
                "flip_average": flip_average}
+    if surface_sigma is not None:
+        options["surface_sigma"] = surface_sigma
     if weights is not None:
         options["weights"] = str(weights)
     if model is not None:
