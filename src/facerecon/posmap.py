@@ -122,9 +122,10 @@ def smooth(posmap, topology: UVTopology, sigma: float) -> np.ndarray:
     Each pixel inside ``uv_mask`` becomes the Gaussian-weighted mean of the face pixels
     around it (a normalised convolution: pixels outside the mask neither count nor move, so
     the face's edge is not pulled towards 0). x, y and z are smoothed alike; a plane or any
-    affine map is kept exactly away from the edge. The mouth and eye openings are 4 or more
-    pixels wide in the 128 layout, so at sigma <= 1.5 the lips or lids weigh on each other
-    by less than 1 %.
+    affine map is kept exactly away from the edge. The UV layout joins the upper and lower
+    eyelids, and the lips except for a 4-pixel gap in the middle of the mouth (128 layout),
+    so a large sigma also averages across them: what a sigma costs the landmarks is measured
+    by ``benchmarks/surface_smoothing.py``.
 
     Args:
         posmap: (R, R, 3) or (B, R, R, 3) real, R = ``topology.resolution``.
