@@ -11,12 +11,14 @@ standard error (sample std / sqrt(n)) and how many images the new weights do bet
 for AFLW2000-3D also per image (with the ``.mat`` pose) and split by |pitch| >= 30 degrees.
 ``--old-supersample`` / ``--new-supersample`` override how each side's crops are sampled
 (:meth:`facerecon.crop.CropTransform.warp`; default the model's ``crop_supersample``), so
-the same weights can be compared with two crop samplings.
+the same weights can be compared with two crop samplings; ``--old-surface-sigma`` /
+``--new-surface-sigma`` likewise override the smoothing of each side's maps
+(:func:`facerecon.posmap.smooth`; default the model's ``surface_sigma``).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/paired_weights.py \
         --shared ../shared/data --old OLD.safetensors --new NEW.safetensors \
         [--ict ../shared/data/ict-facekit/FaceXModel] [--old-supersample K] [--new-supersample K]
-        [--name paired_weights]
+        [--old-surface-sigma S] [--new-surface-sigma S] [--name paired_weights]
 
 Writes benchmarks/results/<name>.json and prints the same JSON.
 """
@@ -52,9 +54,10 @@ def paired(old: np.ndarray, new: np.ndarray) -> dict:
             "new_better_on": int((difference < 0).sum())}
 
 
-def reconstructor(weights: Path, supersample: int | None):
-    """The default model with ``weights``; its crops sampled with ``supersample`` if given."""
-    result = make_reconstructor(weights=weights)
+def reconstructor(weights: Path, supersample: int | None, surface_sigma: float | None):
+    """The default model with ``weights``; its crops sampled with ``supersample`` and its maps
+    smoothed with ``surface_sigma``, each if given."""
+    result = make_reconstructor(weights=weights, surface_sigma=surface_sigma)
     if supersample is not None:
         result.predictor.crop_supersample = supersample
     return result
@@ -92,11 +95,13 @@ def main() -> int:
     for side in ("old", "new"):
         parser.add_argument(f"--{side}-supersample", type=int, default=None,
                             help=f"crop supersampling for --{side} (default: the model's)")
+        parser.add_argument(f"--{side}-surface-sigma", type=float, default=None,
+                            help=f"map smoothing for --{side} (default: the model's)")
     parser.add_argument("--name", default="paired_weights",
                         help="result file name under benchmarks/results (no .json)")
     args = parser.parse_args()
-    old_rec = reconstructor(args.old, args.old_supersample)
-    new_rec = reconstructor(args.new, args.new_supersample)
+    old_rec = reconstructor(args.old, args.old_supersample, args.old_surface_sigma)
+    new_rec = reconstructor(args.new, args.new_supersample, args.new_surface_sigma)
     dataset = Aflw2000Dataset(args.shared / "aflw2000-3d")
     old, new = aflw_errors(old_rec, dataset), aflw_errors(new_rec, dataset)
     pitch = np.array([np.degrees(read_aflw_mat(sample.mat_path).pitch) for sample in dataset])
@@ -110,6 +115,8 @@ def main() -> int:
         "command": COMMAND, "old": str(args.old), "new": str(args.new),
         "crop_supersample": {"old": old_rec.predictor.crop_supersample,
                              "new": new_rec.predictor.crop_supersample},
+        "surface_sigma": {"old": old_rec.predictor.surface_sigma,
+                          "new": new_rec.predictor.surface_sigma},
         "aflw2000": {"all": paired(old, new),
                      "abs_pitch_ge_30": paired(old[strong], new[strong]),
                      "abs_pitch_lt_30": paired(old[~strong], new[~strong]),

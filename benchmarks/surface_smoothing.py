@@ -91,8 +91,7 @@ def held_out(weights: Path, sigmas: list[float], shared: Path, ict_dir: Path) ->
     ict = load_ict(ict_dir)
     rows = []
     for sigma in sigmas:
-        rec = make_reconstructor(weights=weights)
-        rec.predictor.surface_sigma = sigma
+        rec = make_reconstructor(weights=weights, surface_sigma=sigma)
         dense, normals = dense_errors(rec, ict)
         rows.append({"sigma": sigma,
                      "aflw2000_mean": round(float(aflw_errors(rec, aflw).mean()), 3),
