@@ -1,11 +1,12 @@
 """Per-stage latency of the reconstruction pipeline (DESIGN.md's speed protocol), JSON out.
 
 Stages, batch 1, on scikit-image's astronaut photo (512 x 512, one face): detect (dlib HOG),
-crop (box -> similarity -> 256/128 warp), network, decode (crop -> image space, dense
-vertices, landmarks), pose (similarity fit of all vertices), the whole per-face step after
-detection (crop + network + decode + pose), and exports (OBJ, GLB of one face). Then the
-network's and the per-face step's throughput at batch 16. Medians over --runs runs after
-warm-up, with torch and numba limited to --threads threads.
+crop (box -> similarity -> 256/128 warp), network, smooth (the pipeline's
+``surface_sigma`` smoothing of the map, :func:`facerecon.posmap.smooth`), decode (crop ->
+image space, dense vertices, landmarks), pose (similarity fit of all vertices), the whole
+per-face step after detection (crop + network + smooth + decode + pose), and exports (OBJ,
+GLB of one face). Then the network's and the whole pipeline's throughput at batch 16.
+Medians over --runs runs after warm-up, with torch and numba limited to --threads threads.
 
     PYTHONPATH=src OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 python benchmarks/pipeline_speed.py
 
@@ -61,6 +62,7 @@ def main() -> None:
         prepare_for_inference,
         shipped_weights,
     )
+    from facerecon.posmap import smooth
     from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor
 
     set_threads(args.threads)
@@ -75,7 +77,7 @@ def main() -> None:
     predictor = NetworkPredictor(name, weights=weights)
     if args.flip_average:
         predictor = FlipAveragedPredictor(predictor)
-    rec = FaceReconstructor(model=predictor)
+    rec = FaceReconstructor(model=predictor, surface_sigma=get_config(name).surface_sigma)
     image = astronaut()
     detection = rec.detect(image)[0]
     params = box_crop_params(rec.detector_name)
@@ -88,20 +90,25 @@ def main() -> None:
         image_posmap = posmap_to_image(crop_posmap, transform, rec.topology.uv_mask)
         return Face(detection.box, detection.score, transform, image_posmap, rec.topology, image)
 
+    def smoothed(crop_posmaps):
+        return smooth(crop_posmaps, rec.topology, rec.surface_sigma)
+
     def per_face():
         transform = crop()
-        crop_posmap = predictor(transform.warp(image, supersample)[None], [transform])[0]
-        return decode(transform, crop_posmap).pose
+        crop_posmap = predictor(transform.warp(image, supersample)[None], [transform])
+        return decode(transform, smoothed(crop_posmap)[0]).pose
 
     transform = crop()
     patch = transform.warp(image, supersample)[None]
-    posmap = predictor(patch, [transform])[0]
+    raw = predictor(patch, [transform])
+    posmap = smoothed(raw)[0]
     face = decode(transform, posmap)
 
     stages = {
         "detect": timed(lambda: rec.detect(image), args.runs),
         "crop": timed(lambda: crop().warp(image, supersample), args.runs),
         "network": timed(lambda: predictor(patch, [transform]), args.runs),
+        "smooth": timed(lambda: smoothed(raw), args.runs),
         "decode": timed(lambda: decode(transform, posmap), args.runs),
         "pose": timed(lambda: decode(transform, posmap).pose, args.runs),
         "per_face_after_detection": timed(per_face, args.runs),
@@ -126,6 +133,7 @@ def main() -> None:
         "input_size": config.input_size,
         "output_size": config.output_size,
         "dense_vertices": int(len(face.vertices)),
+        "surface_sigma": rec.surface_sigma,
         "threads": args.threads,
         "runs": args.runs,
         "torch": torch.__version__,

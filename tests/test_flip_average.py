@@ -107,33 +107,25 @@ def test_large_batches_go_through_the_head_in_two_calls(canonical):
     np.testing.assert_allclose(large[0], small[0], atol=1e-6)
 
 
-def test_the_network_predictor_smooths_with_its_model_sigma():
+def test_the_reconstructor_smooths_what_the_predictor_returns_once(make_oracle):
     from facerecon.models import get_config
     from facerecon.posmap import smooth
 
-    scene = render_synthetic_face(load_topology(RESOLUTION), yaw=-15, pitch=5, roll=0)
-    from facerecon.crop import crop_from_box
-
-    crop = crop_from_box(scene.box, SIZE, 1.7, -0.12).warp(scene.image)[None]
-    head = NetworkPredictor("mobile_posmap128")
-    assert head.surface_sigma == get_config("mobile_posmap128").surface_sigma > 0
-    smoothed = head(crop, [None])
-    head.surface_sigma = 0.0
-    raw = head(crop, [None])
-    assert np.abs(smoothed - raw).max() > 0.1
-    expected = smooth(raw, load_topology(RESOLUTION), get_config("mobile_posmap128").surface_sigma)
-    np.testing.assert_allclose(smoothed, expected, atol=1e-4)
-
-
-def test_the_reconstructor_passes_surface_sigma_to_a_named_model(make_oracle):
-    from facerecon.models import get_config
-
+    topology = load_topology(RESOLUTION)
+    scene = render_synthetic_face(topology, yaw=-15, pitch=5, roll=0)
     default = get_config("mobile_posmap128").surface_sigma
-    assert FaceReconstructor(detector=None).predictor.surface_sigma == default > 0
-    raw = FaceReconstructor(detector=None, surface_sigma=0, flip_average=True)
-    assert raw.predictor.inner.surface_sigma == 0.0
-    with pytest.raises(InvalidInputError, match="surface_sigma"):
-        FaceReconstructor(detector=None, surface_sigma=-1)
-    with pytest.raises(InvalidInputError, match="surface_sigma"):
-        FaceReconstructor(model=make_oracle(load_topology(RESOLUTION), []), detector=None,
-                          surface_sigma=1.0)
+    assert default > 0
+    smoothed = FaceReconstructor(detector=None)(scene.image, boxes=scene.box[None])[0]
+    raw = FaceReconstructor(detector=None, surface_sigma=0)(scene.image, boxes=scene.box[None])[0]
+    assert np.abs(smoothed.posmap - raw.posmap)[topology.uv_mask].max() > 0.1
+    # smoothing commutes with the crop-to-image similarity: smooth the raw image-space map
+    np.testing.assert_allclose(smoothed.posmap, smooth(raw.posmap, topology, default), atol=1e-3)
+    flipped = FaceReconstructor(detector=None, flip_average=True)
+    assert flipped.surface_sigma == default and flipped.predictor.name.endswith("+flip")
+    # a predictor object is not smoothed unless asked
+    assert FaceReconstructor(model=make_oracle(topology, []), detector=None).surface_sigma == 0
+    oracle = FaceReconstructor(model=make_oracle(topology, []), detector=None, surface_sigma=2)
+    assert oracle.surface_sigma == 2.0
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(InvalidInputError, match="surface_sigma"):
+            FaceReconstructor(detector=None, surface_sigma=bad)

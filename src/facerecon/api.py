@@ -25,7 +25,7 @@ from facerecon.detection import DEFAULT_DETECTOR, FaceDetector, create_detector
 from facerecon.errors import InvalidInputError
 from facerecon.face import Face
 from facerecon.imageio import load_image
-from facerecon.posmap import decode
+from facerecon.posmap import decode, smooth
 from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor, PosmapPredictor
 from facerecon.topology import load_topology
 from facerecon.types import Detection
@@ -47,8 +47,9 @@ class FaceReconstructor:
         flip_average: also predict each crop mirrored and average the two maps
             (:class:`~facerecon.predictor.FlipAveragedPredictor`; a named model only).
         surface_sigma: smoothing of the predicted maps over the face in UV pixels
-            (:func:`facerecon.posmap.smooth`); ``None``: the model's ``surface_sigma``, 0:
-            the network's raw maps (a named model only).
+            (:func:`facerecon.posmap.smooth`, after the predictor, so once per face also
+            with ``flip_average``); ``None``: the named model's ``surface_sigma``, 0 for a
+            predictor object; 0: the predictor's raw maps.
         batch_size: crops per network call.
     """
 
@@ -63,18 +64,20 @@ class FaceReconstructor:
         batch_size: int = 16,
         surface_sigma: float | None = None,
     ):
+        default_sigma = 0.0
         if isinstance(model, str):
             model = NetworkPredictor(model, weights=weights, device=device)
-            if surface_sigma is not None:
-                if not (np.isfinite(surface_sigma) and surface_sigma >= 0):
-                    raise InvalidInputError(
-                        f"surface_sigma must be a finite number >= 0, got {surface_sigma}")
-                model.surface_sigma = float(surface_sigma)
+            default_sigma = model.config.surface_sigma
             if flip_average:
                 model = FlipAveragedPredictor(model)
-        elif weights is not None or flip_average or surface_sigma is not None:
+        elif weights is not None or flip_average:
             raise InvalidInputError(
-                "weights=, flip_average= and surface_sigma= only apply to a model given by name")
+                "weights= and flip_average= only apply to a model given by name")
+        if surface_sigma is None:
+            surface_sigma = default_sigma
+        if not (np.isfinite(surface_sigma) and surface_sigma >= 0):
+            raise InvalidInputError(
+                f"surface_sigma must be a finite number >= 0, got {surface_sigma}")
         if isinstance(detector, str):
             self.detector_name = detector
             detector = create_detector(detector)
@@ -85,6 +88,7 @@ class FaceReconstructor:
         self.predictor = model
         self.detector = detector
         self.second_pass = bool(second_pass)
+        self.surface_sigma = float(surface_sigma)
         self.batch_size = int(batch_size)
         self.topology = load_topology(model.resolution)
 
@@ -134,13 +138,16 @@ class FaceReconstructor:
         ]
 
     def _predict(self, image: np.ndarray, crops: list[CropTransform]) -> list[np.ndarray]:
-        """Image-space (R, R, 3) position maps for each crop, batched through the predictor."""
+        """Image-space (R, R, 3) position maps for each crop, batched through the predictor
+        and smoothed with ``surface_sigma``."""
         posmaps = []
         supersample = self.predictor.crop_supersample
         for start in range(0, len(crops), self.batch_size):
             batch = crops[start : start + self.batch_size]
             patches = np.stack([crop.warp(image, supersample) for crop in batch])
             predicted = self.predictor(patches, batch)
+            if self.surface_sigma:
+                predicted = smooth(predicted, self.topology, self.surface_sigma)
             for crop, posmap in zip(batch, predicted, strict=True):
                 posmaps.append(posmap_to_image(posmap, crop, self.topology.uv_mask))
         return posmaps

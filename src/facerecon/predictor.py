@@ -12,7 +12,6 @@ import numpy as np
 
 from facerecon.crop import CropTransform
 from facerecon.errors import WeightsError
-from facerecon.posmap import smooth
 from facerecon.topology import load_topology
 
 
@@ -49,10 +48,6 @@ class NetworkPredictor:
         weights: ``.safetensors`` path; ``None`` takes the weights shipped with the package.
         device: torch device string.
 
-    Its maps are smoothed over the face with the model's ``surface_sigma``
-    (:func:`facerecon.posmap.smooth`; the attribute of that name may be changed, 0 gives the
-    network's raw maps).
-
     Raises:
         WeightsError: no weights given and none shipped for ``name``, or they do not match.
     """
@@ -82,16 +77,11 @@ class NetworkPredictor:
         self.input_size = config.input_size
         self.resolution = config.output_size
         self.crop_supersample = config.crop_supersample
-        self.surface_sigma = config.surface_sigma
-        self._topology = load_topology(config.output_size)
 
     def __call__(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:
         from facerecon.models import predict_posmaps
 
-        posmaps = predict_posmaps(self.model, self.config, crops, batch_size=len(crops) or 1)
-        if self.surface_sigma:
-            posmaps = smooth(posmaps, self._topology, self.surface_sigma)
-        return posmaps
+        return predict_posmaps(self.model, self.config, crops, batch_size=len(crops) or 1)
 
 
 class FlipAveragedPredictor:

@@ -168,9 +168,9 @@ def test_surface_sigma_reaches_the_network_from_both_commands():
 
     parser = build_parser()
     args = parser.parse_args(["reconstruct", "x.jpg", "-o", "out", "--surface-sigma", "0"])
-    assert reconstruct.build_reconstructor(args).predictor.surface_sigma == 0.0
+    assert reconstruct.build_reconstructor(args).surface_sigma == 0.0
     args = parser.parse_args(["reconstruct", "x.jpg", "-o", "out"])
-    assert (reconstruct.build_reconstructor(args).predictor.surface_sigma
+    assert (reconstruct.build_reconstructor(args).surface_sigma
             == get_config(DEFAULT_MODEL).surface_sigma)
     args = parser.parse_args(["evaluate", "dense", "--ict", "ict", "--surface-sigma", "2.5"])
-    assert evaluate_cli.build_reconstructor(args).predictor.surface_sigma == 2.5
+    assert evaluate_cli.build_reconstructor(args).surface_sigma == 2.5
