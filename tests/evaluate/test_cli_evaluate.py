@@ -44,6 +44,7 @@ def test_teacher_row_reproduces_3ddfa_v2(teacher_run, capsys):
     _, _, out = teacher_run
     report = json.loads((out / "report" / "aflw2000.json").read_text())
     assert report["protocol"] == "aflw2000" and len(report["images"]) == 16
+    assert report["pipeline"] is None  # no model row
     table = report["rows"]["3DDFA_V2 teacher"]["tables"]["original"]
     assert table["counts"] == [10, 4, 2]
     assert table["mean_of_bins"] == pytest.approx(3.67, abs=0.005)

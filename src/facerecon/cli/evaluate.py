@@ -153,8 +153,20 @@ def _write_outputs(args, protocol: str, report: dict, curves: dict, title: str) 
     print(f"\nwrote {args.output_dir / (protocol + '.json')} and {protocol}_ced.png")
 
 
-def _collect_rows(args, names, predict_model, predict_teacher) -> dict[str, dict]:
-    """label -> name -> (68, 2|3) predictions, for every row the arguments ask for."""
+def _pipeline_settings(reconstructor) -> dict | None:
+    """How the model row's faces were made, for the JSON report (None: no model row)."""
+    if reconstructor is None:
+        return None
+    return {"predictor": reconstructor.predictor.name,
+            "crop_supersample": reconstructor.predictor.crop_supersample,
+            "surface_sigma": reconstructor.surface_sigma,
+            "second_pass": reconstructor.second_pass}
+
+
+def _collect_rows(args, names, predict_model, predict_teacher
+                  ) -> tuple[dict[str, dict], dict | None]:
+    """(label -> name -> (68, 2|3) predictions, for every row the arguments ask for; the
+    model row's :func:`_pipeline_settings`)."""
     rows: dict[str, dict] = {}
     reconstructor = _reconstructor_or_none(args, required=False) if (
         args.model or args.weights or not args.predictions_in) else None
@@ -172,7 +184,7 @@ def _collect_rows(args, names, predict_model, predict_teacher) -> dict[str, dict
     if not rows:
         raise InvalidInputError("nothing to evaluate: no model weights, no teacher, no "
                                 "--predictions-in")
-    return rows
+    return rows, _pipeline_settings(reconstructor)
 
 
 def run_aflw2000(args) -> int:
@@ -182,7 +194,7 @@ def run_aflw2000(args) -> int:
     from facerecon.evaluate.report import binned_table
 
     dataset = Aflw2000Dataset(args.data)
-    rows = _collect_rows(
+    rows, pipeline = _collect_rows(
         args, dataset.names,
         lambda rec: predict_dataset(pipeline_predictor(rec, "aflw_roi"), dataset),
         lambda teacher: predict_dataset(teacher_predictor(teacher, None), dataset),
@@ -195,6 +207,7 @@ def run_aflw2000(args) -> int:
     report = {"protocol": "aflw2000", "data": str(args.data), "images": dataset.names,
               "crop": "BOX_CROP_PARAMS['aflw_roi'] about AFLW2000-3D_crop.roi_box.npy rows; "
                       "teacher: the same ROI boxes",
+              "pipeline": pipeline,
               "rows": {label: r.as_dict() for label, r in results.items()}}
     curves = {label: r.per_image["original"] for label, r in results.items()}
     _write_outputs(args, "aflw2000", report, curves, "AFLW2000-3D, original 68 points")
@@ -214,7 +227,7 @@ def run_300w(args) -> int:
     names = [s.name for s in samples]
     paths = [s.image_path for s in samples]
     boxes = np.stack([s.box for s in samples])
-    rows = _collect_rows(
+    rows, pipeline = _collect_rows(
         args, names,
         lambda rec: predict_images(pipeline_predictor(rec, "landmarks"), names, paths, boxes),
         lambda teacher: predict_images(teacher_predictor(teacher, "landmarks"), names, paths,
@@ -228,6 +241,7 @@ def run_300w(args) -> int:
               "split_rule": "facerecon.data.splits.split_300w (sha1 of the photo id, 10 % val)",
               "crop": "ours: BOX_CROP_PARAMS['landmarks'] about the GT 68-point box; teacher: "
                       "ROI_RULES['landmarks'] about the same box",
+              "pipeline": pipeline,
               "rows": {label: r.as_dict() for label, r in results.items()}}
     curves = {label: r.per_image for label, r in results.items()}
     _write_outputs(args, "300w", report, curves, f"300-W {args.split}, inter-ocular NME")
@@ -250,7 +264,8 @@ def run_dense(args) -> int:
     print(binned_table({label: result.summary}))
     print(f"\nSurface normals: {result.normal_error_deg.mean():.2f} degrees from the true ones "
           "(mean over faces of the mean over UV facets)")
-    report = {"protocol": "dense", "ict": str(args.ict), "rows": {label: result.as_dict()}}
+    report = {"protocol": "dense", "ict": str(args.ict),
+              "pipeline": _pipeline_settings(reconstructor), "rows": {label: result.as_dict()}}
     _write_outputs(args, "dense", report, {label: result.per_image["dense_3d"]},
                    "Synthetic ICT faces, dense 3D error")
     return 0
