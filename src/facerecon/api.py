@@ -92,6 +92,14 @@ class FaceReconstructor:
         self.batch_size = int(batch_size)
         self.topology = load_topology(model.resolution)
 
+    @property
+    def settings(self) -> dict:
+        """How this reconstructor makes its faces, for reports: predictor name, crop
+        supersampling, surface smoothing sigma, second pass."""
+        return {"predictor": self.predictor.name,
+                "crop_supersample": self.predictor.crop_supersample,
+                "surface_sigma": self.surface_sigma, "second_pass": self.second_pass}
+
     def detect(self, image, boxes=None) -> list[Detection]:
         """Faces to reconstruct: ``boxes`` ((K, 4) xyxy) if given, else the detector's."""
         if boxes is not None:

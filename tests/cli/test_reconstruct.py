@@ -61,6 +61,8 @@ def test_every_output_is_written_and_reloads(tmp_path, scene, use_oracle):
     assert code == 0
     summary = json.loads((out / "photo.json").read_text())
     assert summary["schema"] == "facerecon.reconstruction/1"
+    assert summary["pipeline"] == {"predictor": summary["model"], "crop_supersample": 1,
+                                   "surface_sigma": 0.0, "second_pass": False}
     assert (summary["width"], summary["height"]) == (scene.image.shape[1], scene.image.shape[0])
     face = summary["faces"][0]
     landmarks = np.array(face["landmarks"])

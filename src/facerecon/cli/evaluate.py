@@ -153,20 +153,10 @@ def _write_outputs(args, protocol: str, report: dict, curves: dict, title: str) 
     print(f"\nwrote {args.output_dir / (protocol + '.json')} and {protocol}_ced.png")
 
 
-def _pipeline_settings(reconstructor) -> dict | None:
-    """How the model row's faces were made, for the JSON report (None: no model row)."""
-    if reconstructor is None:
-        return None
-    return {"predictor": reconstructor.predictor.name,
-            "crop_supersample": reconstructor.predictor.crop_supersample,
-            "surface_sigma": reconstructor.surface_sigma,
-            "second_pass": reconstructor.second_pass}
-
-
 def _collect_rows(args, names, predict_model, predict_teacher
                   ) -> tuple[dict[str, dict], dict | None]:
     """(label -> name -> (68, 2|3) predictions, for every row the arguments ask for; the
-    model row's :func:`_pipeline_settings`)."""
+    model row's reconstructor settings, None without a model row)."""
     rows: dict[str, dict] = {}
     reconstructor = _reconstructor_or_none(args, required=False) if (
         args.model or args.weights or not args.predictions_in) else None
@@ -184,7 +174,7 @@ def _collect_rows(args, names, predict_model, predict_teacher
     if not rows:
         raise InvalidInputError("nothing to evaluate: no model weights, no teacher, no "
                                 "--predictions-in")
-    return rows, _pipeline_settings(reconstructor)
+    return rows, (reconstructor.settings if reconstructor is not None else None)
 
 
 def run_aflw2000(args) -> int:
@@ -265,7 +255,7 @@ def run_dense(args) -> int:
     print(f"\nSurface normals: {result.normal_error_deg.mean():.2f} degrees from the true ones "
           "(mean over faces of the mean over UV facets)")
     report = {"protocol": "dense", "ict": str(args.ict),
-              "pipeline": _pipeline_settings(reconstructor), "rows": {label: result.as_dict()}}
+              "pipeline": reconstructor.settings, "rows": {label: result.as_dict()}}
     _write_outputs(args, "dense", report, {label: result.per_image["dense_3d"]},
                    "Synthetic ICT faces, dense 3D error")
     return 0

@@ -27,7 +27,9 @@ EPILOG = f"""\
 outputs (OUTDIR/<stem>..., faces numbered per image from 0):
   json       <stem>.json, always written; schema "{SCHEMA}":
              {{"schema", "facerecon_version", "image": path, "width", "height",
-              "model", "detector", "faces": [{{"index", "box": [x1,y1,x2,y2], "score",
+              "model", "detector", "pipeline": {{"predictor", "crop_supersample",
+              "surface_sigma", "second_pass"}},
+              "faces": [{{"index", "box": [x1,y1,x2,y2], "score",
               "landmarks": [[x,y,z] x 68], "landmarks_visible": [bool x 68],
               "pose": {{"yaw", "pitch", "roll" (degrees), "scale", "rotation",
               "translation", "camera_matrix"}}}}]}}
@@ -60,7 +62,8 @@ def unique_stems(paths: list[Path]) -> dict[Path, str]:
     return stems
 
 
-def summary(path: Path, image: np.ndarray, faces, model: str, detector: str) -> dict:
+def summary(path: Path, image: np.ndarray, faces, model: str, detector: str,
+            pipeline: dict) -> dict:
     """The JSON summary of one image (see :data:`EPILOG` for the schema)."""
     height, width = image.shape[:2]
     return {
@@ -71,6 +74,7 @@ def summary(path: Path, image: np.ndarray, faces, model: str, detector: str) -> 
         "height": int(height),
         "model": model,
         "detector": detector,
+        "pipeline": pipeline,
         "faces": [
             {
                 "index": index,
@@ -118,7 +122,8 @@ def write_image_outputs(path: Path, stem: str, image, faces, args, reconstructor
         write_image(out / f"{stem}_overlay.png", _overlay(image, faces))
     model = getattr(reconstructor.predictor, "name", type(reconstructor.predictor).__name__)
     detector = "given" if args.box is not None else reconstructor.detector_name
-    text = json.dumps(summary(path, image, faces, model, detector), indent=1)
+    text = json.dumps(summary(path, image, faces, model, detector, reconstructor.settings),
+                      indent=1)
     write_text(out / f"{stem}.json", text + "\n")
 
 
