@@ -77,7 +77,7 @@ def main() -> None:
     predictor = NetworkPredictor(name, weights=weights)
     if args.flip_average:
         predictor = FlipAveragedPredictor(predictor)
-    rec = FaceReconstructor(model=predictor, surface_sigma=get_config(name).surface_sigma)
+    rec = FaceReconstructor(model=predictor)  # smooths with the network's surface_sigma
     image = astronaut()
     detection = rec.detect(image)[0]
     params = box_crop_params(rec.detector_name)

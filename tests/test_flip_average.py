@@ -122,6 +122,13 @@ def test_the_reconstructor_smooths_what_the_predictor_returns_once(make_oracle):
     np.testing.assert_allclose(smoothed.posmap, smooth(raw.posmap, topology, default), atol=1e-3)
     flipped = FaceReconstructor(detector=None, flip_average=True)
     assert flipped.surface_sigma == default and flipped.predictor.name.endswith("+flip")
+    flipped_raw = FaceReconstructor(detector=None, flip_average=True, surface_sigma=0)
+    once = flipped(scene.image, boxes=scene.box[None])[0].posmap
+    unsmoothed = flipped_raw(scene.image, boxes=scene.box[None])[0].posmap
+    np.testing.assert_allclose(once, smooth(unsmoothed, topology, default), atol=1e-3)
+    # a predictor object brings its own default: a network its config's, an oracle none
+    assert FaceReconstructor(model=NetworkPredictor("mobile_posmap128"),
+                             detector=None).surface_sigma == default
     # a predictor object is not smoothed unless asked
     assert FaceReconstructor(model=make_oracle(topology, []), detector=None).surface_sigma == 0
     oracle = FaceReconstructor(model=make_oracle(topology, []), detector=None, surface_sigma=2)

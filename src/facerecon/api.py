@@ -10,8 +10,9 @@ Example (needs trained weights, so it is not run as a doctest)::
 Steps per image: read and validate the image, detect faces (or take the given boxes), crop
 each face with the one crop recipe (:mod:`facerecon.crop`; sampled as the predictor's
 training crops were, ``crop_supersample``), run all crops through the
-position-map predictor in batches, map each position map back to image pixels, and wrap it in
-a :class:`~facerecon.face.Face`. An optional second pass re-crops every face from its
+position-map predictor in batches, smooth each map over the face (``surface_sigma``,
+:func:`facerecon.posmap.smooth`), map it back to image pixels, and wrap it in a
+:class:`~facerecon.face.Face`. An optional second pass re-crops every face from its
 first-pass landmarks, which makes the result insensitive to how loosely the detector framed
 the face.
 """
@@ -48,8 +49,8 @@ class FaceReconstructor:
             (:class:`~facerecon.predictor.FlipAveragedPredictor`; a named model only).
         surface_sigma: smoothing of the predicted maps over the face in UV pixels
             (:func:`facerecon.posmap.smooth`, after the predictor, so once per face also
-            with ``flip_average``); ``None``: the named model's ``surface_sigma``, 0 for a
-            predictor object; 0: the predictor's raw maps.
+            with ``flip_average``); ``None``: the predictor's own ``surface_sigma`` attribute
+            (a network: its model config's; 0 for a predictor without one); 0: raw maps.
         batch_size: crops per network call.
     """
 
@@ -64,17 +65,15 @@ class FaceReconstructor:
         batch_size: int = 16,
         surface_sigma: float | None = None,
     ):
-        default_sigma = 0.0
         if isinstance(model, str):
             model = NetworkPredictor(model, weights=weights, device=device)
-            default_sigma = model.config.surface_sigma
             if flip_average:
                 model = FlipAveragedPredictor(model)
         elif weights is not None or flip_average:
             raise InvalidInputError(
                 "weights= and flip_average= only apply to a model given by name")
         if surface_sigma is None:
-            surface_sigma = default_sigma
+            surface_sigma = getattr(model, "surface_sigma", 0.0)
         if not (np.isfinite(surface_sigma) and surface_sigma >= 0):
             raise InvalidInputError(
                 f"surface_sigma must be a finite number >= 0, got {surface_sigma}")
@@ -96,7 +95,7 @@ class FaceReconstructor:
     def settings(self) -> dict:
         """How this reconstructor makes its faces, for reports: predictor name, crop
         supersampling, surface smoothing sigma, second pass."""
-        return {"predictor": self.predictor.name,
+        return {"predictor": getattr(self.predictor, "name", type(self.predictor).__name__),
                 "crop_supersample": self.predictor.crop_supersample,
                 "surface_sigma": self.surface_sigma, "second_pass": self.second_pass}
 

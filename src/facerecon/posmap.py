@@ -10,10 +10,11 @@ z (crop space: x right, y down, z larger nearer) of one fixed point of the ICT f
 - :func:`decode` reads the dense vertices (valid pixels in row-major order) and the 68
   landmarks (a fixed weighted sum of 12 pixels around each ``landmark_uv``, see
   :mod:`facerecon.topology.landmark_lookup`).
-- :func:`smooth` smooths a predicted map's surface inside ``uv_mask`` (a network's pixels
-  are each a little off, and the surface shows it as ridges).
+- :func:`smooth` smooths a predicted map's surface inside ``uv_mask`` without crossing the
+  layout's seams (a network's pixels are each a little off, and the surface shows it as
+  ridges).
 
-Both accept a leading batch dimension. Position maps must have the topology's resolution:
+All three accept a leading batch dimension. Position maps must have the topology's resolution:
 a network that predicts at another size must resize with its own (documented) method first.
 
 Example:
@@ -34,7 +35,7 @@ import numpy as np
 from facerecon.errors import InvalidInputError
 from facerecon.topology.uv_topology import UVTopology, interpolate_surface
 
-__all__ = ["DecodedPosmap", "decode", "encode", "smooth"]
+__all__ = ["DecodedPosmap", "decode", "encode", "smooth", "smoothing_edges"]
 
 
 @dataclass(frozen=True)
@@ -116,28 +117,52 @@ def decode(posmap, topology: UVTopology) -> DecodedPosmap:
     return DecodedPosmap(vertices=vertices, landmarks=landmarks)
 
 
-def smooth(posmap, topology: UVTopology, sigma: float) -> np.ndarray:
-    """The map with its surface smoothed by a Gaussian of ``sigma`` UV pixels over the face.
+#: A UV-neighbour pair whose points lie this many times farther apart on the canonical face
+#: than the median pair along the same axis straddles a seam of the layout (eyelids, lip
+#: corners, nostrils, ear folds: 2 x 8 lid pairs on the 128 map) and is never smoothed across.
+SEAM_STRETCH = 2.5
 
-    Each pixel inside ``uv_mask`` becomes the Gaussian-weighted mean of the face pixels
-    around it (a normalised convolution: pixels outside the mask neither count nor move, so
-    the face's edge is not pulled towards 0). x, y and z are smoothed alike; a plane or any
-    affine map is kept exactly away from the edge. The UV layout joins the upper and lower
-    eyelids, and the lips except for a 4-pixel gap in the middle of the mouth (128 layout),
-    so a large sigma also averages across them: what a sigma costs the landmarks is measured
-    by ``benchmarks/surface_smoothing.py``.
+
+def smoothing_edges(topology: UVTopology) -> tuple[np.ndarray, np.ndarray]:
+    """The grid edges :func:`smooth` diffuses along: ``(down, right)`` bool arrays of shape
+    (R-1, R) and (R, R-1), true where both pixels are in ``uv_mask`` and the pair does not
+    straddle a seam (:data:`SEAM_STRETCH`, measured on ``topology.canonical_posmap``)."""
+    mask = topology.uv_mask
+    canonical = topology.canonical_posmap.astype(np.float64)
+    edges = []
+    for axis in (0, 1):
+        length = np.linalg.norm(np.diff(canonical, axis=axis), axis=-1)
+        inside = mask[:-1] & mask[1:] if axis == 0 else mask[:, :-1] & mask[:, 1:]
+        typical = np.median(length[inside])
+        edges.append(inside & (length <= SEAM_STRETCH * typical))
+    return edges[0], edges[1]
+
+
+def smooth(posmap, topology: UVTopology, sigma: float) -> np.ndarray:
+    """The map with its surface smoothed over the face, about a Gaussian of ``sigma`` UV px.
+
+    Diffusion on the UV grid: ``n = ceil(4 sigma^2)`` steps of ``p += lam / 4 * (d2u + d2v)``
+    with ``lam = 2 sigma^2 / n <= 0.5``, where ``d2u = left + right - 2 p`` is the second
+    difference along u (likewise ``d2v`` along v) and n steps spread a point like a Gaussian of
+    variance ``n lam / 2 = sigma^2`` per axis. A second difference counts only where both of
+    its edges are :func:`smoothing_edges`, so nothing is averaged across the face border
+    (pixels outside ``uv_mask`` are neither read nor written) or across a seam of the layout
+    (the upper and lower eyelids, the lip corners, nostrils and ear folds are UV neighbours;
+    averaging across them would close the eyes). An affine map is therefore kept exactly
+    everywhere, border and seams included, so the border is not pulled inwards; a pixel on
+    the border is smoothed only along the other axis. What a sigma costs the landmarks is
+    measured by ``benchmarks/surface_smoothing.py``.
 
     Args:
         posmap: (R, R, 3) or (B, R, R, 3) real, R = ``topology.resolution``.
         topology: the UV topology.
-        sigma: the Gaussian's standard deviation in UV pixels; 0 returns an unchanged copy.
+        sigma: the spread in UV pixels; 0 returns an unchanged copy.
 
     Returns:
         float32 array of the input's shape; a new array.
 
     Raises:
-        InvalidInputError: bad shape, or sigma not finite and >= 0. (A NaN spreads to its
-            neighbours; :func:`decode` rejects the result.)
+        InvalidInputError: bad shape, or sigma not finite and >= 0.
     """
     if not (np.isfinite(sigma) and sigma >= 0):
         raise InvalidInputError(f"sigma must be a finite number >= 0, got {sigma}")
@@ -146,13 +171,42 @@ def smooth(posmap, topology: UVTopology, sigma: float) -> np.ndarray:
     _checked_shape(values, size)
     if sigma == 0:
         return values
-    weight = topology.uv_mask.astype(np.float32)
-    coverage = cv2.GaussianBlur(weight, (0, 0), sigma)
-    # 1 / coverage on the face, 0 elsewhere; whole-image arithmetic (no boolean indexing).
-    scale = np.divide(weight, coverage, out=np.zeros_like(weight), where=coverage > 0)
-    inside = topology.uv_mask[..., None]
+    steps = int(np.ceil(4 * sigma**2))
+    rate = 2 * sigma**2 / steps / 4
+    along_v, along_u, inside = _smoothing_weights(topology)
+    along_v, along_u = along_v * np.float32(rate), along_u * np.float32(rate)
     maps = values.reshape(-1, size, size, 3)
-    for one in maps:  # views into ``values``
-        blurred = cv2.GaussianBlur(one * weight[..., None], (0, 0), sigma)
-        one[...] = np.where(inside, blurred * scale[..., None], one)
+    for original in maps:  # views into ``values``
+        current = np.zeros_like(original)
+        np.copyto(current, original, where=inside)
+        for _ in range(steps):
+            d2v = cv2.filter2D(current, -1, _D2_ROWS, borderType=cv2.BORDER_REPLICATE)
+            d2u = cv2.filter2D(current, -1, _D2_COLS, borderType=cv2.BORDER_REPLICATE)
+            cv2.accumulateProduct(d2v, along_v, current)
+            cv2.accumulateProduct(d2u, along_u, current)
+        np.copyto(original, current, where=inside)
     return values
+
+
+_D2_ROWS = np.array([[1.0], [-2.0], [1.0]], dtype=np.float32)  # second difference along v
+_D2_COLS = _D2_ROWS.T.copy()  # along u
+_WEIGHT_CACHE: dict[int, tuple[UVTopology, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _smoothing_weights(topology: UVTopology) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(R, R, 3) float32 masks, 1 where a pixel's second difference along v (resp. u) has
+    both of its edges in :func:`smoothing_edges`, and the (R, R, 3) bool ``uv_mask``;
+    cached per topology object."""
+    cached = _WEIGHT_CACHE.get(id(topology))
+    if cached is not None and cached[0] is topology:
+        return cached[1], cached[2], cached[3]
+    down, right = smoothing_edges(topology)
+    size = topology.resolution
+    along_v = np.zeros((size, size), np.float32)
+    along_v[1:-1] = down[:-1] & down[1:]
+    along_u = np.zeros((size, size), np.float32)
+    along_u[:, 1:-1] = right[:, :-1] & right[:, 1:]
+    weights = tuple(np.repeat(plane[..., None], 3, axis=2)
+                    for plane in (along_v, along_u, topology.uv_mask))
+    _WEIGHT_CACHE[id(topology)] = (topology, *weights)
+    return weights

@@ -26,6 +26,9 @@ class PosmapPredictor(Protocol):
         crop_supersample: k with which the pipeline samples its crops
             (:meth:`facerecon.crop.CropTransform.warp`): at k x S, then k x k blocks
             averaged, as the network's training crops were; 1 for plain bilinear crops.
+
+    Optional: ``surface_sigma``, the smoothing :class:`~facerecon.api.FaceReconstructor`
+    applies to the returned maps by default (:func:`facerecon.posmap.smooth`; 0 without it).
     """
 
     name: str
@@ -77,6 +80,8 @@ class NetworkPredictor:
         self.input_size = config.input_size
         self.resolution = config.output_size
         self.crop_supersample = config.crop_supersample
+        # the smoothing FaceReconstructor applies to these maps unless told otherwise
+        self.surface_sigma = config.surface_sigma
 
     def __call__(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:
         from facerecon.models import predict_posmaps
@@ -111,6 +116,7 @@ class FlipAveragedPredictor:
         self.input_size = inner.input_size
         self.resolution = inner.resolution
         self.crop_supersample = inner.crop_supersample
+        self.surface_sigma = getattr(inner, "surface_sigma", 0.0)
         self._paired = mask & mask[:, ::-1]  # (R, R) texels averaged with their mirror
 
     def __call__(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:

@@ -34,6 +34,11 @@ def test_known_tilts_and_a_batch():
     assert normal_error_deg(flipped * [1, -1, 1], flipped, mask) == pytest.approx(180.0)
 
 
+def test_a_collapsed_prediction_is_not_rewarded():
+    mask = np.ones((8, 8), bool)
+    assert normal_error_deg(np.zeros((8, 8, 3)), _plane(1.0), mask) == pytest.approx(90.0)
+
+
 def test_only_pixels_with_both_neighbours_in_the_mask_count():
     mask = np.zeros((8, 8), bool)
     mask[:4, :4] = True

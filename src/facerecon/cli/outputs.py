@@ -120,9 +120,9 @@ def write_image_outputs(path: Path, stem: str, image, faces, args, reconstructor
         _write_depth(out / stem, image, faces)
     if "overlay" in save:
         write_image(out / f"{stem}_overlay.png", _overlay(image, faces))
-    model = getattr(reconstructor.predictor, "name", type(reconstructor.predictor).__name__)
+    settings = reconstructor.settings
     detector = "given" if args.box is not None else reconstructor.detector_name
-    text = json.dumps(summary(path, image, faces, model, detector, reconstructor.settings),
+    text = json.dumps(summary(path, image, faces, settings["predictor"], detector, settings),
                       indent=1)
     write_text(out / f"{stem}.json", text + "\n")
 

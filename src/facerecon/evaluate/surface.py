@@ -8,7 +8,8 @@ and lower neighbours all inside ``uv_mask``,
     n = (P[v, u+1] - P[v, u]) x (P[v+1, u] - P[v, u])
 
 (any consistent winding: the same formula is applied to both maps), and the error is the
-angle between the predicted and the true ``n``, averaged over those pixels of each face.
+angle between the predicted and the true ``n``, averaged over those pixels of each face. A
+facet with no normal (zero area, e.g. a collapsed prediction) counts as 90 degrees off.
 Pure numpy; maps are (R, R, 3) or (B, R, R, 3) in any common frame (crop or image pixels).
 
 >>> import numpy as np
@@ -59,5 +60,8 @@ def normal_error_deg(pred, true, uv_mask):
     normals_true = facet_normals(true)[..., valid, :]
     sine = np.linalg.norm(np.cross(normals_pred, normals_true), axis=-1)
     cosine = (normals_pred * normals_true).sum(axis=-1)
-    errors = np.degrees(np.arctan2(sine, cosine)).mean(axis=-1)
+    angles = np.degrees(np.arctan2(sine, cosine))
+    degenerate = (np.linalg.norm(normals_pred, axis=-1) == 0) | (
+        np.linalg.norm(normals_true, axis=-1) == 0)
+    errors = np.where(degenerate, 90.0, angles).mean(axis=-1)
     return float(errors) if errors.ndim == 0 else errors
