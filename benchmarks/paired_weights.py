@@ -26,6 +26,7 @@ Writes benchmarks/results/<name>.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +113,8 @@ def main() -> int:
     w300 = load_300w_split(args.shared / "300w", "val")
     w300_old, w300_new = w300_errors(old_rec, w300), w300_errors(new_rec, w300)
     result = {
-        "command": COMMAND, "old": str(args.old), "new": str(args.new),
+        "command": COMMAND, "arguments": sys.argv[1:], "old": str(args.old),
+        "new": str(args.new),
         "crop_supersample": {"old": old_rec.predictor.crop_supersample,
                              "new": new_rec.predictor.crop_supersample},
         "surface_sigma": {"old": old_rec.surface_sigma, "new": new_rec.surface_sigma},

@@ -10,7 +10,9 @@ validates (``val_predictions.py``):
 - ``nme_interocular_300w``: % inter-ocular NME of the real 300-W photos in the split
   against their human annotation.
 
-The model's ``surface_sigma`` is chosen on these validation numbers alone: the sigma with
+The real 300-W photos of a build's ``val`` split are the photos of the 300-W held-out
+benchmark (the same split rule), scored here on the build's crops. The model's
+``surface_sigma`` is chosen on these validation numbers alone: the sigma with
 the lowest normal error among those whose ``nme_bbox`` and 300-W NME are no worse than
 sigma 0's (``chosen_sigma`` in the output). With ``--shared`` and ``--ict`` the held-out
 benchmarks are scored as well, for the record only (AFLW2000-3D plain mean, 300-W held-out
@@ -18,9 +20,10 @@ split, dense 3D error and normal error on the synthetic ICT faces, through the p
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/surface_smoothing.py \
         --build /work/data/build-v3 [--weights FILE] [--sigmas 0,0.75,1,1.5,2,2.5,3] \
-        [--shared ../shared/data --ict ../shared/data/ict-facekit/FaceXModel]
+        [--shared ../shared/data --ict ../shared/data/ict-facekit/FaceXModel] \
+        [--name surface_smoothing]
 
-Writes benchmarks/results/surface_smoothing.json and prints the same JSON.
+Writes benchmarks/results/<name>.json and prints the same JSON.
 """
 
 from __future__ import annotations
@@ -109,6 +112,8 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=None, help="the shared/data folder")
     parser.add_argument("--ict", type=Path, default=None, help="ICT-FaceKit FaceXModel folder")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--name", default="surface_smoothing",
+                        help="result file name under benchmarks/results (no .json)")
     args = parser.parse_args()
     sigmas = sorted({float(value) for value in args.sigmas.split(",")})
     if sigmas[0] != 0:
@@ -124,7 +129,7 @@ def main() -> int:
               "val_samples": len(dataset), "validation": rows, "chosen_sigma": choose(rows)}
     if args.shared is not None:
         result["held_out"] = held_out(weights, sigmas, args.shared, args.ict)
-    write_result("surface_smoothing", result)
+    write_result(args.name, result)
     return 0
 
 

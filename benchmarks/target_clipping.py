@@ -6,7 +6,8 @@ The networks end in ``sigmoid * output_scale``: a label pixel with x or y below 
 top of the forehead along the crop's edge. On ``--samples`` random samples (seed 0) of a
 build's ``train`` split, in the default model's geometry, separately for real photos and
 synthetic head turns: the mean fraction of ``uv_mask`` pixels outside, the share of samples
-with any pixel outside, and the median and 10th percentile of the label's top (minimum y).
+with any pixel outside (x or y), the share whose top lies above the crop (minimum y < 0),
+and the median and 10th percentile of that top.
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/target_clipping.py \
         --build /work/data/build-v3 [--samples 3000]
@@ -54,6 +55,7 @@ def main() -> int:
             "samples": int(members.sum()),
             "mean_fraction_outside": round(float(outside[members].mean()), 4),
             "share_with_any_outside": round(float((outside[members] > 0).mean()), 3),
+            "share_with_top_above_crop": round(float((tops[members] < 0).mean()), 3),
             "median_top_y_px": round(float(np.median(tops[members])), 2),
             "p10_top_y_px": round(float(np.percentile(tops[members], 10)), 2)}
     write_result("target_clipping", {"command": COMMAND, "build": str(args.build),
