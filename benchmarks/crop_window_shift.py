@@ -22,15 +22,12 @@ import argparse
 from pathlib import Path
 
 from common import write_result
-from paired_weights import aflw_errors, dense_errors, w300_errors
+from paired_weights import held_out_means, load_held_out
 
 import facerecon.crop as crop_module
 from facerecon.api import FaceReconstructor
-from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.evaluate.predictors import make_reconstructor
-from facerecon.evaluate.w300 import load_300w_split
 from facerecon.models import DEFAULT_MODEL, get_config
-from facerecon.morphable.ict import load_ict
 
 COMMAND = ("PYTHONPATH=src OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 python "
            "benchmarks/crop_window_shift.py --shared ../shared/data "
@@ -52,23 +49,16 @@ def main() -> int:
     parser.add_argument("--shifts", default="0,3,6", help="pixels of the crop, comma-separated")
     args = parser.parse_args()
     size = get_config(DEFAULT_MODEL).input_size
-    ict = load_ict(args.ict)
-    w300 = load_300w_split(args.shared / "300w", "val")
-    aflw = Aflw2000Dataset(args.shared / "aflw2000-3d")
+    data = load_held_out(args.shared, args.ict)
     photo = astronaut()
     base = dict(crop_module.BOX_CROP_PARAMS)
     rows = []
     try:
         for pixels in [float(value) for value in args.shifts.split(",")]:
             crop_module.BOX_CROP_PARAMS.update(shifted_recipes(base, pixels, size))
-            rec = make_reconstructor()
-            dense, normals = dense_errors(rec, ict)
             face = FaceReconstructor()(photo)[0]
             top = float(face.crop.to_crop(face.vertices[:, :2])[:, 1].min())
-            rows.append({"shift_px": pixels, "dense_3d": round(float(dense.mean()), 3),
-                         "dense_normal_error_deg": round(float(normals.mean()), 2),
-                         "300w_val": round(float(w300_errors(rec, w300).mean()), 3),
-                         "aflw2000_mean": round(float(aflw_errors(rec, aflw).mean()), 3),
+            rows.append({"shift_px": pixels, **held_out_means(make_reconstructor(), data),
                          "astronaut_forehead_top_px": round(top, 2)})
     finally:
         crop_module.BOX_CROP_PARAMS.update(base)

@@ -86,6 +86,24 @@ def dense_errors(rec, ict) -> tuple[np.ndarray, np.ndarray]:
     return result.per_image["dense_3d"] * 100, result.normal_error_deg
 
 
+def load_held_out(shared: Path, ict_dir: Path) -> tuple:
+    """(AFLW2000-3D dataset, 300-W held-out samples, ICT model): what :func:`held_out_means`
+    scores on."""
+    return (Aflw2000Dataset(shared / "aflw2000-3d"), load_300w_split(shared / "300w", "val"),
+            load_ict(ict_dir))
+
+
+def held_out_means(rec, held_out: tuple) -> dict:
+    """Mean scores of ``rec`` on :func:`load_held_out`'s data, rounded to 3 decimals: AFLW2000-3D
+    plain mean NME %, 300-W held-out NME %, dense 3D error %, dense normal error in degrees."""
+    aflw, w300, ict = held_out
+    dense, normals = dense_errors(rec, ict)
+    return {"aflw2000_mean": round(float(aflw_errors(rec, aflw).mean()), 3),
+            "300w_val": round(float(w300_errors(rec, w300).mean()), 3),
+            "dense_3d": round(float(dense.mean()), 3),
+            "dense_normal_error_deg": round(float(normals.mean()), 3)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, required=True, help="the shared/data folder")

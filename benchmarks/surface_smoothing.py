@@ -82,26 +82,14 @@ def choose(rows: list[dict]) -> float:
 
 def held_out(weights: Path, sigmas: list[float], shared: Path, ict_dir: Path) -> list[dict]:
     """Per sigma, through the pipeline: AFLW2000-3D, 300-W held-out, dense (for the record)."""
-    from paired_weights import aflw_errors, dense_errors, w300_errors
+    from paired_weights import held_out_means, load_held_out
 
-    from facerecon.data.aflw2000 import Aflw2000Dataset
     from facerecon.evaluate.predictors import make_reconstructor
-    from facerecon.evaluate.w300 import load_300w_split
-    from facerecon.morphable.ict import load_ict
 
-    aflw = Aflw2000Dataset(shared / "aflw2000-3d")
-    w300 = load_300w_split(shared / "300w", "val")
-    ict = load_ict(ict_dir)
-    rows = []
-    for sigma in sigmas:
-        rec = make_reconstructor(weights=weights, surface_sigma=sigma)
-        dense, normals = dense_errors(rec, ict)
-        rows.append({"sigma": sigma,
-                     "aflw2000_mean": round(float(aflw_errors(rec, aflw).mean()), 3),
-                     "300w_val": round(float(w300_errors(rec, w300).mean()), 3),
-                     "dense_3d": round(float(dense.mean()), 3),
-                     "dense_normal_error_deg": round(float(normals.mean()), 3)})
-    return rows
+    data = load_held_out(shared, ict_dir)
+    return [{"sigma": sigma, **held_out_means(
+                make_reconstructor(weights=weights, surface_sigma=sigma), data)}
+            for sigma in sigmas]
 
 
 def main() -> int:
