@@ -13,7 +13,7 @@ from facerecon.train.augment import (
     fill_black_regions,
     mirror_columns,
     mirror_samples,
-    sample_similarity,
+    sample_affine,
 )
 from facerecon.train.config import AugmentConfig
 
@@ -45,12 +45,16 @@ def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
             + (1 - fx) * fy * pixel[y0 + 1, x0] + fx * fy * pixel[y0 + 1, x0 + 1])
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_posmap_points_stay_on_their_image_features(seed):
+STRETCHED = dataclasses.replace(GEOMETRY_ONLY, aspect_max=1.2)
+
+
+@pytest.mark.parametrize(("seed", "config"), [(seed, GEOMETRY_ONLY) for seed in range(4)]
+                         + [(seed, STRETCHED) for seed in range(2)])
+def test_posmap_points_stay_on_their_image_features(seed, config):
     image = _coordinate_image()
     posmap, mask = _face_posmap()
     generator = torch.Generator().manual_seed(seed)
-    out_image, out_posmap = augment_batch(image, posmap, mask, GEOMETRY_ONLY, generator)
+    out_image, out_posmap = augment_batch(image, posmap, mask, config, generator)
     before = posmap[0].numpy()[mask.numpy()]
     after = out_posmap[0].numpy()[mask.numpy()]
     # Points that land inside the augmented crop (away from its black border) must read the
@@ -106,7 +110,7 @@ def test_mirroring_twice_restores_the_samples():
 def test_z_scales_with_the_similarity_and_mask_stays():
     posmap, mask = _face_posmap()
     generator = torch.Generator().manual_seed(3)
-    linear, _ = sample_similarity(1, SIZE, GEOMETRY_ONLY, torch.Generator().manual_seed(3))
+    linear, _ = sample_affine(1, SIZE, GEOMETRY_ONLY, torch.Generator().manual_seed(3))
     _, out = augment_batch(_coordinate_image(), posmap, mask, GEOMETRY_ONLY, generator)
     scale = float(torch.sqrt(torch.det(linear))[0])
     np.testing.assert_allclose(out[0, ..., 2][mask], posmap[0, ..., 2][mask] * scale,
@@ -118,6 +122,35 @@ def test_z_scales_with_the_similarity_and_mask_stays():
     ratio = (torch.linalg.norm(points[0] - points[-1])
              / torch.linalg.norm(original[0] - original[-1]))
     assert abs(float(ratio) - scale) < 1e-4
+
+
+def test_stretch_changes_the_aspect_within_its_bounds_and_keeps_area():
+    config = dataclasses.replace(IDENTITY, aspect_max=1.2)
+    linear, _ = sample_affine(4000, SIZE, config, torch.Generator().manual_seed(0))
+    assert torch.all(linear[:, 0, 1] == 0) and torch.all(linear[:, 1, 0] == 0)  # no rotation
+    aspect = linear[:, 0, 0] / linear[:, 1, 1]  # width / height factor
+    torch.testing.assert_close(torch.det(linear), torch.ones(4000, dtype=torch.float64))
+    assert float(aspect.min()) >= 1 / 1.2 - 1e-9 and float(aspect.max()) <= 1.2 + 1e-9
+    assert float(aspect.min()) < 1 / 1.18 and float(aspect.max()) > 1.18
+    assert abs(float(torch.log(aspect).mean())) < 0.01  # log-uniform: wider as often as taller
+
+
+def test_no_stretch_is_a_similarity_and_draws_nothing_extra():
+    """aspect_max = 1 leaves the draws of runs made before the stretch existed unchanged:
+    angle (B), scale (B), shift (B, 2), nothing else."""
+    batch, generator = 8, torch.Generator().manual_seed(5)
+    linear, _ = sample_affine(batch, SIZE, GEOMETRY_ONLY, generator)
+    torch.testing.assert_close(linear[:, 0, 0], linear[:, 1, 1])
+    torch.testing.assert_close(linear[:, 0, 1], -linear[:, 1, 0])
+    reference = torch.Generator().manual_seed(5)
+    for shape in (batch, batch, (batch, 2)):
+        torch.rand(shape, generator=reference, dtype=torch.float64)
+    assert torch.equal(torch.rand(3, generator=generator), torch.rand(3, generator=reference))
+    stretched = sample_affine(batch, SIZE, dataclasses.replace(GEOMETRY_ONLY, aspect_max=1.2),
+                              torch.Generator().manual_seed(5))[0]
+    assert not torch.allclose(stretched[:, 0, 0], stretched[:, 1, 1])
+    with pytest.raises(InvalidInputError, match="aspect_max"):
+        AugmentConfig(aspect_max=0.9).check()
 
 
 def test_identity_settings_change_nothing_and_inputs_are_kept():

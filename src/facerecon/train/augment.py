@@ -8,9 +8,13 @@ Per sample (all draws from one ``torch.Generator``, so a batch is a function of 
    texels on the mirrored image's left eye). No draw is made when ``flip_prob`` is 0;
 1. a 2D similarity about the crop centre ``c = (S - 1) / 2`` (pixel centres at integers):
    ``p' = s R(theta) (p - c) + c + t`` with theta uniform in +-``rotation_deg``, s in
-   [``scale_min``, ``scale_max``], t uniform in +-``translation`` x S per axis. The image is
-   resampled by it (bilinear, black outside) and the position map's x, y are mapped by it,
-   z multiplied by s — so every UV point stays on the image feature it was on;
+   [``scale_min``, ``scale_max``], t uniform in +-``translation`` x S per axis; with
+   ``aspect_max > 1`` the face is first stretched, ``diag(sqrt(a), 1/sqrt(a))`` with ``a``
+   log-uniform in [1/``aspect_max``, ``aspect_max``] (wider or taller by up to that factor,
+   area kept), so that the network reads a face's proportions from the photo instead of
+   assuming typical ones. The image is resampled by it (bilinear, black outside) and the
+   position map's x, y are mapped by it, z multiplied by ``sqrt(det)`` (s) — so every UV
+   point stays on the image feature it was on;
 2. background: with probability ``background_prob``, the crop's black parts (pixels outside
    the photo: build crops of tight photos such as UTKFace's, and the similarity's padding;
    near-black regions at least 3 blocks of ``BLACK_BLOCK`` pixels wide, see
@@ -78,15 +82,22 @@ def mirror_samples(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.T
     return images, posmaps
 
 
-def sample_similarity(batch: int, size: int, config: AugmentConfig,
-                      generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random similarities: (B, 2, 2) float64 ``s R`` and (B, 2) translations in pixels."""
+def sample_affine(batch: int, size: int, config: AugmentConfig,
+                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random geometry: (B, 2, 2) float64 ``s R(theta) diag(sqrt(a), 1/sqrt(a))`` and (B, 2)
+    translations in pixels; the stretch ``a`` is 1 (a similarity) unless
+    ``config.aspect_max > 1``, and only then drawn."""
     angle = torch.deg2rad(_uniform(batch, -config.rotation_deg, config.rotation_deg, generator))
     scale = _uniform(batch, config.scale_min, config.scale_max, generator)
     shift = _uniform((batch, 2), -config.translation, config.translation, generator) * size
     cos, sin = torch.cos(angle), torch.sin(angle)
     rotation = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
-    return scale[:, None, None] * rotation, shift
+    linear = scale[:, None, None] * rotation
+    if config.aspect_max > 1:
+        log_limit = float(torch.log(torch.tensor(config.aspect_max, dtype=torch.float64)))
+        root = torch.exp(_uniform(batch, -log_limit, log_limit, generator) / 2)  # sqrt(a)
+        linear = linear * torch.stack([root, 1 / root], -1)[:, None, :]  # columns: R diag
+    return linear, shift
 
 
 def warp_images(images: torch.Tensor, linear: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -264,7 +275,7 @@ def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Te
     if config.flip_prob > 0:
         chosen = torch.rand(batch, generator=generator) < config.flip_prob
         images, posmaps = mirror_samples(images, posmaps, uv_mask, chosen.to(images.device))
-    linear, shift = sample_similarity(batch, size, config, generator)
+    linear, shift = sample_affine(batch, size, config, generator)
     floats = images.permute(0, 3, 1, 2).to(torch.float32)
     warped = warp_images(floats, linear, shift)
     if config.background_prob > 0:

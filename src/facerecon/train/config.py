@@ -37,6 +37,9 @@ class AugmentConfig:
     translation: float = 0.1  # uniform in [-t, t] x crop side, per axis
     scale_min: float = 0.9
     scale_max: float = 1.2
+    # Largest stretch of the face's width against its height (1: none; 1.1: x and y scaled
+    # by sqrt(a) and 1/sqrt(a), a log-uniform in [1/1.1, 1.1]). Off in runs v1-v12.
+    aspect_max: float = 1.0
     color_min: float = 0.6  # per-channel gain, uniform in [min, max]
     color_max: float = 1.4
     occlusion_prob: float = 0.5  # chance a sample gets occluders at all
@@ -60,6 +63,8 @@ class AugmentConfig:
             raise InvalidInputError("augment: rotation_deg in [0, 180], translation in [0, 0.5]")
         if not 0 < self.scale_min <= self.scale_max:
             raise InvalidInputError("augment: need 0 < scale_min <= scale_max")
+        if not 1 <= self.aspect_max <= 2:
+            raise InvalidInputError("augment: aspect_max in [1, 2]")
         if not 0 <= self.color_min <= self.color_max:
             raise InvalidInputError("augment: need 0 <= color_min <= color_max")
         if not 0 <= self.flip_prob <= 1:
