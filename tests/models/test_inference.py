@@ -1,12 +1,21 @@
-"""Batch-norm folding: same outputs, no batch norm left, source model untouched."""
+"""Batch-norm folding: same outputs, no batch norm left, source model untouched; the frozen
+CPU trace gives the prepared model's outputs at any batch size."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from facerecon.models import create_model, fold_batchnorm, prepare_for_inference
+from facerecon.models import (
+    create_model,
+    fold_batchnorm,
+    freeze_for_cpu,
+    get_config,
+    predict_posmaps,
+    prepare_for_inference,
+)
 from facerecon.models.resfcn import ResFCN256
 
 
@@ -52,3 +61,18 @@ def test_resfcn_keeps_batchnorm_after_residual_sums():
     folded = fold_batchnorm(ResFCN256())
     remaining = [m for m in folded.modules() if isinstance(m, nn.BatchNorm2d)]
     assert len(remaining) == 10  # one per residual block, after the sum
+
+
+def test_frozen_trace_matches_prepared_model_at_any_batch_size():
+    model = create_model("mobile_posmap128")
+    _randomise_batchnorm(model)
+    prepared = prepare_for_inference(model)
+    frozen = freeze_for_cpu(prepared, 128)
+    assert not list(frozen.parameters())  # folded into the graph
+    crops = np.random.default_rng(0).integers(0, 256, (3, 128, 128, 3), dtype=np.uint8)
+    config = get_config("mobile_posmap128")
+    for count in (1, 3, 2):  # traced on batch 1; other sizes and a size seen later
+        expected = predict_posmaps(prepared, config, crops[:count])
+        got = predict_posmaps(frozen, config, crops[:count])
+        assert got.shape == (count, 128, 128, 3)
+        assert np.abs(got - expected).max() < 1e-3  # pixels; float rounding only

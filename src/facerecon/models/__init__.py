@@ -6,7 +6,7 @@ larger z nearer the camera). See docs/models.md.
 """
 
 from facerecon.models.config import ModelConfig
-from facerecon.models.inference import fold_batchnorm, prepare_for_inference
+from facerecon.models.inference import fold_batchnorm, freeze_for_cpu, prepare_for_inference
 from facerecon.models.predict import predict_posmaps
 from facerecon.models.registry import (
     DEFAULT_MODEL,
@@ -25,6 +25,7 @@ __all__ = [
     "ModelConfig",
     "create_model",
     "fold_batchnorm",
+    "freeze_for_cpu",
     "get_config",
     "list_models",
     "load_weights",

@@ -23,8 +23,10 @@ def predict_posmaps(
 
     Args:
         model: a network from :func:`facerecon.models.create_model` (or its
-            :func:`facerecon.models.prepare_for_inference` copy, which is faster); it is run
-            as it is, so put it in eval mode.
+            :func:`facerecon.models.prepare_for_inference` copy, or that copy's
+            :func:`facerecon.models.freeze_for_cpu` trace, each faster); it is run as it is,
+            so put it in eval mode. It runs on the device of its parameters (the CPU when it
+            has none, as a frozen trace).
         config: the model's config; gives the crop size and the normalisation.
         crops: (B, S, S, 3) ``uint8`` RGB, S = ``config.input_size``; not modified.
         batch_size: crops per forward pass.
@@ -46,7 +48,7 @@ def predict_posmaps(
     if crops.ndim == 4 and crops.shape[0] == 0:
         config.normalize(np.zeros((1, *crops.shape[1:]), dtype=crops.dtype))  # validates
         return np.zeros((0, size, size, 3), dtype=np.float32)
-    device = next(model.parameters()).device
+    device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
     chunks = []
     with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(crops), batch_size):
