@@ -1,12 +1,15 @@
 """FlipAveragedPredictor: the mirror's map is mapped back exactly and the result is
 mirror-equivariant, with a fake head and with the shipped network."""
 
+import hashlib
+
 import numpy as np
 import pytest
 
 from facerecon.api import FaceReconstructor
 from facerecon.data.synthetic import render_synthetic_face
 from facerecon.errors import InvalidInputError
+from facerecon.models import shipped_weights
 from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor
 from facerecon.topology import load_topology
 
@@ -127,8 +130,14 @@ def test_the_reconstructor_smooths_what_the_predictor_returns_once(make_oracle):
     unsmoothed = flipped_raw(scene.image, boxes=scene.box[None])[0].posmap
     np.testing.assert_allclose(once, smooth(unsmoothed, topology, default), atol=1e-3)
     # a predictor object brings its own default: a network its config's, an oracle none
-    assert FaceReconstructor(model=NetworkPredictor("mobile_posmap128"),
-                             detector=None).surface_sigma == default
+    network = FaceReconstructor(model=NetworkPredictor("mobile_posmap128"), detector=None)
+    assert network.surface_sigma == default
+    # reports name the weights that made the maps, with or without the mirror average
+    shipped = shipped_weights("mobile_posmap128")
+    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
+    for reconstructor in (network, flipped):
+        assert reconstructor.settings["weights_file"] == shipped.name
+        assert reconstructor.settings["weights_sha256"] == digest
     # a predictor object is not smoothed unless asked
     assert FaceReconstructor(model=make_oracle(topology, []), detector=None).surface_sigma == 0
     oracle = FaceReconstructor(model=make_oracle(topology, []), detector=None, surface_sigma=2)

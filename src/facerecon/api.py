@@ -94,10 +94,15 @@ class FaceReconstructor:
     @property
     def settings(self) -> dict:
         """How this reconstructor makes its faces, for reports: predictor name, crop
-        supersampling, surface smoothing sigma, second pass."""
-        return {"predictor": getattr(self.predictor, "name", type(self.predictor).__name__),
-                "crop_supersample": self.predictor.crop_supersample,
-                "surface_sigma": self.surface_sigma, "second_pass": self.second_pass}
+        supersampling, surface smoothing sigma, second pass; for a network head also the
+        weights' file name and sha256 (``weights_file``, ``weights_sha256``)."""
+        result = {"predictor": getattr(self.predictor, "name", type(self.predictor).__name__),
+                  "crop_supersample": self.predictor.crop_supersample,
+                  "surface_sigma": self.surface_sigma, "second_pass": self.second_pass}
+        for report in ("weights_file", "weights_sha256"):
+            if hasattr(self.predictor, report):
+                result[report] = getattr(self.predictor, report)
+        return result
 
     def detect(self, image, boxes=None) -> list[Detection]:
         """Faces to reconstruct: ``boxes`` ((K, 4) xyxy) if given, else the detector's."""

@@ -6,6 +6,8 @@ head, or a test oracle) is a :class:`PosmapPredictor`; the pipeline knows nothin
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -75,6 +77,9 @@ class NetworkPredictor:
                     f"`facerecon data build` (see docs/training.md)."
                 )
         model = create_model(name, weights=weights).to(device)
+        # which weights made the maps, for reports (FaceReconstructor.settings)
+        self.weights_file = Path(weights).name
+        self.weights_sha256 = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
         # CPU: batch norm folded, channels-last, frozen TorchScript (facerecon.models.inference)
         self.model = (freeze_for_cpu(prepare_for_inference(model), config.input_size)
                       if device == "cpu" else model)
@@ -120,6 +125,9 @@ class FlipAveragedPredictor:
         self.resolution = inner.resolution
         self.crop_supersample = inner.crop_supersample
         self.surface_sigma = getattr(inner, "surface_sigma", 0.0)
+        for report in ("weights_file", "weights_sha256"):  # those a network head has
+            if hasattr(inner, report):
+                setattr(self, report, getattr(inner, report))
         self._paired = mask & mask[:, ::-1]  # (R, R) texels averaged with their mirror
 
     def __call__(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:
