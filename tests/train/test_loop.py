@@ -207,3 +207,29 @@ def test_gradient_loss_weight_adds_the_gradient_term_and_validation_scores_the_s
     assert weighted.train_step(batch) == pytest.approx(prn + 2.5 * gradient, rel=1e-5)
     scores = plain.validate()
     assert scores["val_gradient_loss"] > 0 and 0 < scores["normal_error_deg"] < 180
+
+
+def test_mirror_consistency_runs_crops_and_mirrors_in_one_pass(tiny_build, tmp_path,
+                                                                tiny_model):
+    from facerecon.train.augment import mirror_columns, mirror_posmaps
+    from facerecon.train.losses import weighted_posmap_loss
+    from facerecon.train.validate import clamp_targets, forward
+
+    trainer = Trainer(_config(tiny_build, tmp_path / "a", "augment.enabled=false",
+                              "mirror_consistency_weight=0.5"))
+    batch = collate([trainer.train_set[i] for i in range(2)])
+    images = torch.cat([batch["image"], batch["image"].flip(2)])
+    with torch.no_grad():  # batch norm in train mode: statistics of crops and mirrors together
+        both = forward(trainer.model, TINY, images, trainer.device, True, True)
+    pred = both[:2]
+    back = mirror_posmaps(both[2:], mirror_columns(trainer.uv_mask), TINY.input_size)
+    target = clamp_targets(batch["posmap"], TINY.output_scale)
+
+    def prn(a, b):
+        return float(weighted_posmap_loss(a, b, trainer.weights, TINY.input_size))
+
+    assert prn(pred, back) > 0  # the tiny network is not mirror-symmetric
+    expected = (prn(pred, target) + prn(back, target)) / 2 + 0.5 * prn(pred, back)
+    assert trainer.train_step(batch) == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(InvalidInputError, match="mirror_consistency_weight"):
+        load_config(None, ["mirror_consistency_weight=-1"]).check()

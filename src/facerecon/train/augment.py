@@ -68,17 +68,22 @@ def mirror_columns(uv_mask: torch.Tensor) -> torch.Tensor:
     return columns
 
 
+def mirror_posmaps(posmaps: torch.Tensor, columns: torch.Tensor, size: int) -> torch.Tensor:
+    """The (B, R, R, 3) position maps (pixels of S = ``size`` crops) of the left-right mirrored
+    crops: UV columns read through ``columns`` (:func:`mirror_columns`), ``x -> S - 1 - x``.
+    On the UV mask this is its own inverse; a new tensor (differentiable)."""
+    index = columns[None, :, :, None].expand(posmaps.shape[0], -1, -1, 3)
+    mirrored = torch.gather(posmaps, 2, index)
+    return torch.cat([(size - 1) - mirrored[..., :1], mirrored[..., 1:]], dim=-1)
+
+
 def mirror_samples(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Tensor,
                    chosen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mirror the ``chosen`` ((B,) bool) samples of (B, S, S, 3) crops and their (B, R, R, 3)
     position maps (crop pixels) left-right; returns new tensors."""
     images, posmaps = images.clone(), posmaps.clone()
-    size = images.shape[2]
     images[chosen] = images[chosen].flip(2)
-    index = mirror_columns(uv_mask)[None, :, :, None].expand(int(chosen.sum()), -1, -1, 3)
-    mirrored = torch.gather(posmaps[chosen], 2, index)
-    mirrored[..., 0] = (size - 1) - mirrored[..., 0]
-    posmaps[chosen] = mirrored
+    posmaps[chosen] = mirror_posmaps(posmaps[chosen], mirror_columns(uv_mask), images.shape[2])
     return images, posmaps
 
 

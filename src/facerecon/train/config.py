@@ -104,6 +104,12 @@ class TrainConfig:
     # Weight of the gradient loss (neighbour differences against the target's, a smoother
     # surface; facerecon.train.losses) added to PRN's loss. 0 (off) in runs v1-v11.
     gradient_loss_weight: float = 0.0
+    # Mirror consistency (ours): > 0 runs every batch also mirrored left-right, maps the
+    # mirror's prediction back (facerecon.train.augment.mirror_posmaps) and minimises
+    #   (PRN(pred, target) + PRN(back, target)) / 2 + weight * PRN(pred, back)
+    # (PRN = PRN's weighted loss), so that one pass learns what --flip-average gets from two.
+    # Steps cost about twice as much. 0 (off) in runs v1-v13.
+    mirror_consistency_weight: float = 0.0
     bf16: bool = True  # bfloat16 autocast (CPU and CUDA)
     channels_last: bool = True
     device: str = "auto"  # "auto" (cuda if available, else cpu), "cpu", "cuda", "cuda:1"
@@ -125,7 +131,8 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be >= 1, got {getattr(self, name)}")
         non_negative = ("warmup_steps", "threads", "workers", "val_max_samples", "max_steps",
-                        "max_minutes", "weight_decay", "gradient_loss_weight")
+                        "max_minutes", "weight_decay", "gradient_loss_weight",
+                        "mirror_consistency_weight")
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise InvalidInputError(f"{name} must be >= 0, got {getattr(self, name)}")

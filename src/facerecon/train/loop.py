@@ -32,7 +32,7 @@ from facerecon.atomic import write_text
 from facerecon.errors import DataNotFoundError, InvalidInputError
 from facerecon.models import create_model, get_config, load_weights
 from facerecon.topology import load_topology
-from facerecon.train.augment import augment_batch
+from facerecon.train.augment import augment_batch, mirror_columns, mirror_posmaps
 from facerecon.train.checkpoint import (
     data_fingerprint,
     export_weights,
@@ -139,6 +139,7 @@ class Trainer:
                                     device=self.device)
         self.weights = loss_weights(load_topology(self.model_config.output_size).weight_mask,
                                     self.device)
+        self.mirror_index = mirror_columns(self.uv_mask)  # (R, R) for mirror consistency
         optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
         self.optimizer = optimizer_class(self.model.parameters(), lr=config.lr,
                                          weight_decay=config.weight_decay)
@@ -195,8 +196,9 @@ class Trainer:
                           persistent_workers=False, pin_memory=self.device.type == "cuda")
 
     def train_step(self, batch: dict) -> float:
-        """One optimiser step on a collated batch; returns the loss it minimised (PRN's loss
-        plus ``gradient_loss_weight`` x the gradient loss)."""
+        """One optimiser step on a collated batch; returns the loss it minimised (PRN's loss,
+        with ``mirror_consistency_weight`` > 0 :meth:`_mirror_consistent_loss`, plus
+        ``gradient_loss_weight`` x the gradient loss of the unmirrored pass)."""
         images = batch["image"].to(self.device, non_blocking=True)
         posmaps = batch["posmap"].to(self.device, non_blocking=True)
         if self.config.augment.enabled:
@@ -205,9 +207,13 @@ class Trainer:
             images, posmaps = augment_batch(images, posmaps, self.uv_mask, self.config.augment,
                                             generator)
         target = clamp_targets(posmaps, self.model_config.output_scale)
-        pred = forward(self.model, self.model_config, images, self.device, self.config.bf16,
-                       self.config.channels_last)
-        loss = weighted_posmap_loss(pred, target, self.weights, self.model_config.input_size)
+        if self.config.mirror_consistency_weight > 0:
+            pred, loss = self._mirror_consistent_loss(images, target)
+        else:
+            pred = forward(self.model, self.model_config, images, self.device, self.config.bf16,
+                           self.config.channels_last)
+            loss = weighted_posmap_loss(pred, target, self.weights,
+                                        self.model_config.input_size)
         if self.config.gradient_loss_weight > 0:
             loss = loss + self.config.gradient_loss_weight * posmap_gradient_loss(
                 pred, target, self.weights, self.model_config.input_size)
@@ -217,6 +223,20 @@ class Trainer:
         self.scheduler.step()
         self.step += 1
         return float(loss.detach())
+
+    def _mirror_consistent_loss(self, images: torch.Tensor,
+                                target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(pred, loss) for (B, S, S, 3) uint8 crops and (B, R, R, 3) targets: the crops and
+        their mirrors in one pass, the mirrors' maps mapped back (``back``), and
+        ``(PRN(pred, target) + PRN(back, target)) / 2 + weight * PRN(pred, back)``."""
+        count, size = images.shape[0], self.model_config.input_size
+        both = forward(self.model, self.model_config, torch.cat([images, images.flip(2)]),
+                       self.device, self.config.bf16, self.config.channels_last)
+        pred, back = both[:count], mirror_posmaps(both[count:], self.mirror_index, size)
+        supervised = (weighted_posmap_loss(pred, target, self.weights, size)
+                      + weighted_posmap_loss(back, target, self.weights, size)) / 2
+        consistency = weighted_posmap_loss(pred, back, self.weights, size)
+        return pred, supervised + self.config.mirror_consistency_weight * consistency
 
     def validate(self) -> dict:
         """Validation of the current weights on the build's ``val`` split, as logged each
