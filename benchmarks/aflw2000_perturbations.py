@@ -15,7 +15,7 @@ the mouth and chin points (% of sqrt(w*h), y down):
   (x -> W - 1 - x, iBUG points swapped left for right).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_perturbations.py \
-        --data ../shared/data/aflw2000-3d [--weights NAME=FILE ...]
+        --data ../shared/data/aflw2000-3d --weights NAME=FILE [NAME=FILE ...]
 
 Writes benchmarks/results/aflw2000_perturbations.json and prints the same JSON.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import write_result
+from common import add_named_weights, named_weights, write_result
 
 from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor
@@ -98,17 +98,14 @@ def score(predict, dataset: Aflw2000Dataset) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="an aflw2000-3d folder")
-    parser.add_argument("--weights", nargs="+", default=None, metavar="NAME=FILE",
-                        help="default-model .safetensors, each with a name (default: shipped)")
+    add_named_weights(parser, "named .safetensors of the default model")
     args = parser.parse_args()
+    weights = named_weights(parser, args.weights)
     dataset = Aflw2000Dataset(args.data)
-    weights = dict(item.split("=", 1) for item in args.weights) if args.weights else {
-        "shipped": None}
     rows = {name: score(pipeline_predictor(make_reconstructor(weights=path), "aflw_roi"),
                         dataset) for name, path in weights.items()}
     write_result("aflw2000_perturbations", {
-        "command": COMMAND, "weights": {name: str(path or "shipped")
-                                        for name, path in weights.items()},
+        "command": COMMAND, "weights": {name: str(path) for name, path in weights.items()},
         "images": len(dataset), "rows": rows})
     return 0
 

@@ -32,7 +32,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import write_result
+from common import add_named_weights, named_weights, write_result
 
 from facerecon.crop import BOX_CROP_PARAMS
 from facerecon.data.aflw2000 import Aflw2000Dataset
@@ -108,9 +108,9 @@ def score(rec, names, paths, truth: np.ndarray) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, required=True, help="the shared/data folder")
-    parser.add_argument("--weights", nargs="+", required=True, metavar="NAME=FILE",
-                        help="default-model .safetensors to compare, each with a name")
+    add_named_weights(parser, "named .safetensors of the default model")
     args = parser.parse_args()
+    weights = named_weights(parser, args.weights)
     w300 = load_300w_split(args.shared / "300w", "val")
     aflw = Aflw2000Dataset(args.shared / "aflw2000-3d")
     faces = {
@@ -118,13 +118,13 @@ def main() -> int:
                      np.stack([s.landmarks[:, :2] for s in w300]).astype(np.float64)),
         "aflw2000": (list(aflw.names), [s.image_path for s in aflw],
                      np.stack([s.pts68[:, :2] for s in aflw]).astype(np.float64))}
-    weights = dict(item.split("=", 1) for item in args.weights)
     results = {}
     for name, path in weights.items():
-        rec = make_reconstructor(weights=Path(path))
+        rec = make_reconstructor(weights=path)
         results[name] = {data: score(rec, *columns) for data, columns in faces.items()}
     write_result("scale_following", {
-        "command": COMMAND, "weights": weights, "crop_factors": list(CROP_FACTORS),
+        "command": COMMAND, "weights": {name: str(path) for name, path in weights.items()},
+        "crop_factors": list(CROP_FACTORS),
         "crops": "68-point recipe from the ground-truth landmark box, side times the factor",
         "shift": SHIFT,
         "faces": {data: len(columns[0]) for data, columns in faces.items()},
