@@ -119,9 +119,9 @@ for _size in (128, 256):
             output_scale=_size * 1.1,
             # trained on 256 build crops: the 128 network saw them area-averaged by 2
             crop_supersample=256 // _size,
-            # the shipped 128 weights' maps smoothed over the face by a 1-px Gaussian: chosen
-            # on build v3's val split (benchmarks/surface_smoothing.py, docs/models.md)
-            surface_sigma=1.0 if _size == 128 else 0.0,
+            # the shipped 128 weights' (v6) maps smoothed over the face like a 0.75-px Gaussian:
+            # chosen on build v3's val split (benchmarks/surface_smoothing.py, docs/models.md)
+            surface_sigma=0.75 if _size == 128 else 0.0,
             description=(
                 f"MobileNetV2-style encoder + transposed-conv decoder with skips, {_size} in/out, "
                 "1.8M parameters"
