@@ -46,19 +46,20 @@ MIRROR_68 = np.array(
     + [64, 63, 62, 61, 60, 67, 66, 65])  # inner lips
 
 
-def _luma(image: np.ndarray) -> np.ndarray:
+def _ycrcb(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 -> YCrCb uint8 (channel 0 is the luma)."""
     return cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)
 
 
 def perturbations(image: np.ndarray) -> dict[str, np.ndarray]:
     """RGB uint8 image -> name -> changed RGB uint8 image (``mirrored`` is handled apart)."""
     blurred = cv2.GaussianBlur(image, (0, 0), 2.0).astype(np.float64)
-    ycrcb = _luma(image)
+    ycrcb = _ycrcb(image)
     ycrcb[..., 0] = cv2.equalizeHist(ycrcb[..., 0])
     encoded = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 30])[1]
     return {
         "as_is": image,
-        "grey": np.repeat(_luma(image)[..., :1], 3, axis=2),
+        "grey": np.repeat(_ycrcb(image)[..., :1], 3, axis=2),
         "sharpen": np.clip(1.8 * image - 0.8 * blurred, 0, 255).round().astype(np.uint8),
         "blur": cv2.GaussianBlur(image, (0, 0), 1.5),
         "jpeg30": cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1].copy(),
@@ -102,10 +103,12 @@ def main() -> int:
     args = parser.parse_args()
     weights = named_weights(parser, args.weights)
     dataset = Aflw2000Dataset(args.data)
-    rows = {name: score(pipeline_predictor(make_reconstructor(weights=path), "aflw_roi"),
-                        dataset) for name, path in weights.items()}
+    reconstructors = {name: make_reconstructor(weights=path) for name, path in weights.items()}
+    rows = {name: score(pipeline_predictor(rec, "aflw_roi"), dataset)
+            for name, rec in reconstructors.items()}
     write_result("aflw2000_perturbations", {
         "command": COMMAND, "weights": {name: str(path) for name, path in weights.items()},
+        "pipelines": {name: rec.settings for name, rec in reconstructors.items()},
         "images": len(dataset), "rows": rows})
     return 0
 

@@ -121,7 +121,8 @@ def main() -> int:
     results = {}
     for name, path in weights.items():
         rec = make_reconstructor(weights=path)
-        results[name] = {data: score(rec, *columns) for data, columns in faces.items()}
+        results[name] = {"pipeline": rec.settings,
+                         **{data: score(rec, *columns) for data, columns in faces.items()}}
     write_result("scale_following", {
         "command": COMMAND, "weights": {name: str(path) for name, path in weights.items()},
         "crop_factors": list(CROP_FACTORS),

@@ -29,6 +29,7 @@ Writes benchmarks/results/<name>.json and prints the same JSON.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +114,8 @@ def main() -> int:
     set_threads(args.threads)
     dataset = ShardDataset(args.build, "val", get_config(MODEL))
     rows = validation_sweep(dataset, weights, sigmas)
-    result = {"command": COMMAND, "weights": str(weights), "build": str(args.build),
+    result = {"command": COMMAND, "arguments": sys.argv[1:], "weights": str(weights),
+              "build": str(args.build),
               "val_samples": len(dataset), "validation": rows, "chosen_sigma": choose(rows)}
     if args.shared is not None:
         result["held_out"] = held_out(weights, sigmas, args.shared, args.ict)

@@ -107,8 +107,9 @@ class FlipAveragedPredictor:
     result is mirror-equivariant by construction: the map of a mirrored crop is the mirror
     of the map of the crop. Texels whose mirror lies outside the UV mask keep the direct
     prediction. Crops and mirrors go through the head in one call while that is at most
-    :attr:`JOINT_LIMIT` crops, else in two (``mobile_posmap128``, 2 threads: 2 crops in one
-    call 5.2 ms against 2 x 3.5; 32 crops 70 ms against 2 x 24; frozen trace, 2026-11-21).
+    :attr:`JOINT_LIMIT` crops, else in two (``mobile_posmap128``, 2 threads, frozen trace: 2
+    crops in one call cost less than two calls of one, 32 crops in one call more than two
+    calls of 16; the flip network stage is in benchmarks/results/pipeline_speed_flip.json).
 
     Args:
         inner: the head to wrap. The mirrored crops are passed with their unmirrored
@@ -142,5 +143,5 @@ class FlipAveragedPredictor:
         direct = np.asarray(direct, np.float32)
         mirrored = np.asarray(mirrored, np.float32)[:, :, ::-1]  # UV columns back
         mean = 0.5 * (direct + mirrored)
-        mean[..., 0] += 0.5 * (self.input_size - 1) - mirrored[..., 0]  # mirrored x -> S-1-x
-        return np.where(self._paired[None, :, :, None], mean, direct).astype(np.float32)
+        mean[..., 0] = 0.5 * (direct[..., 0] + ((self.input_size - 1) - mirrored[..., 0]))
+        return np.where(self._paired[None, :, :, None], mean, direct)

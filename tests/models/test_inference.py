@@ -76,3 +76,9 @@ def test_frozen_trace_matches_prepared_model_at_any_batch_size():
         got = predict_posmaps(frozen, config, crops[:count])
         assert got.shape == (count, 128, 128, 3)
         assert np.abs(got - expected).max() < 1e-3  # pixels; float rounding only
+
+
+def test_the_cpu_predictor_runs_the_frozen_trace():
+    from facerecon.predictor import NetworkPredictor
+
+    assert isinstance(NetworkPredictor("mobile_posmap128").model, torch.jit.ScriptModule)

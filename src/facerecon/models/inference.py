@@ -10,9 +10,9 @@ weights are always saved from and loaded into the unfolded model.
 
 :func:`freeze_for_cpu` then traces the folded network into a frozen TorchScript graph (its
 weights become constants, convolutions get their oneDNN weight layouts once): the same
-outputs, bit for bit on the shipped model, in less time (``mobile_posmap128``, 2 threads:
-batch 1 3.9 -> 3.1 ms, batch 2 5.1 -> 4.5 ms; benchmarks/pipeline_speed.py). The first two
-calls of each new batch size are slow (tens of ms) while the graph executor specialises.
+outputs (tested to 1e-3 px), in less time (``mobile_posmap128``, 2 threads: the network
+stage of benchmarks/pipeline_speed.py 4.31 -> 3.26 ms, commit e225b8f). The first two calls
+of each new batch size are slow (tens of ms) while the graph executor specialises.
 """
 
 from __future__ import annotations

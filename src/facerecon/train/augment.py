@@ -6,7 +6,8 @@ Per sample (all draws from one ``torch.Generator``, so a batch is a function of 
    position map: its UV columns (``c -> R - 1 - c``, :func:`mirror_columns`) and its x
    (``x -> S - 1 - x``), so each UV point again sits on its own feature (the left eye's
    texels on the mirrored image's left eye). No draw is made when ``flip_prob`` is 0;
-1. a 2D similarity about the crop centre ``c = (S - 1) / 2`` (pixel centres at integers):
+1. a 2D similarity (with a stretch: affine) about the crop centre ``c = (S - 1) / 2`` (pixel
+   centres at integers):
    ``p' = s R(theta) (p - c) + c + t`` with theta uniform in +-``rotation_deg``, s in
    [``scale_min``, ``scale_max``], t uniform in +-``translation`` x S per axis; with
    ``aspect_max > 1`` the face is first stretched, ``diag(sqrt(a), 1/sqrt(a))`` with ``a``
@@ -71,7 +72,8 @@ def mirror_columns(uv_mask: torch.Tensor) -> torch.Tensor:
 def mirror_posmaps(posmaps: torch.Tensor, columns: torch.Tensor, size: int) -> torch.Tensor:
     """The (B, R, R, 3) position maps (pixels of S = ``size`` crops) of the left-right mirrored
     crops: UV columns read through ``columns`` (:func:`mirror_columns`), ``x -> S - 1 - x``.
-    On the UV mask this is its own inverse; a new tensor (differentiable)."""
+    Its own inverse on the texels whose mirror texel is also on the UV mask (all but one of
+    the 128 topology's); a new tensor (differentiable)."""
     index = columns[None, :, :, None].expand(posmaps.shape[0], -1, -1, 3)
     mirrored = torch.gather(posmaps, 2, index)
     return torch.cat([(size - 1) - mirrored[..., :1], mirrored[..., 1:]], dim=-1)
@@ -122,7 +124,7 @@ def warp_images(images: torch.Tensor, linear: torch.Tensor, shift: torch.Tensor)
 
 def warp_posmaps(posmaps: torch.Tensor, uv_mask: torch.Tensor, size: int,
                  linear: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """(B, R, R, 3) position maps in S-pixel crops mapped by the similarity; 0 off the mask."""
+    """(B, R, R, 3) position maps in S-pixel crops mapped by the affine map; 0 off the mask."""
     centre = (size - 1) / 2.0
     coefficients = linear.to(posmaps.device, posmaps.dtype)[:, None, None]  # (B, 1, 1, 2, 2)
     offset = shift.to(posmaps.device, posmaps.dtype)[:, None, None]  # (B, 1, 1, 2)
