@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import write_result
+from common import LANDMARK_PARTS, write_result
 
 from facerecon.data.aflw2000 import Aflw2000Dataset, read_aflw_mat
 from facerecon.data.teacher import Teacher
@@ -29,8 +29,7 @@ from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_diagnosis.py "
            "--data ../shared/data/aflw2000-3d")
-FEATURES = {"jaw": slice(0, 17), "brows": slice(17, 27), "nose": slice(27, 36),
-            "eyes": slice(36, 48), "mouth": slice(48, 68)}
+FEATURES = {name: LANDMARK_PARTS[name] for name in ("jaw", "brows", "nose", "eyes", "mouth")}
 
 
 def main() -> int:

@@ -27,9 +27,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import add_named_weights, named_weights, write_result
+from common import LANDMARK_PARTS, add_named_weights, named_weights, write_result
 
 from facerecon.data.aflw2000 import Aflw2000Dataset
+from facerecon.evaluate.metrics import bbox_normalizer
 from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor
 from facerecon.imageio import read_image
 
@@ -82,15 +83,15 @@ def score(predict, dataset: Aflw2000Dataset) -> dict:
     for sample in dataset:
         image = read_image(sample.image_path)
         truth = sample.pts68[:, :2].astype(np.float64)
-        extent = truth.max(axis=0) - truth.min(axis=0)
-        normaliser = float(np.sqrt(extent[0] * extent[1]))
+        normaliser = float(bbox_normalizer(truth))
         found = {name: predict([changed], sample.roi_box[None])[0][:, :2]
                  for name, changed in perturbations(image).items()}
         found["mirrored"] = mirrored_prediction(predict, image, sample.roi_box)
         for name, points in found.items():
             offset = (points - truth) / normaliser * 100
             errors.setdefault(name, []).append(
-                (np.linalg.norm(offset, axis=1).mean(), offset[48:68, 1].mean(), offset[8, 1]))
+                (np.linalg.norm(offset, axis=1).mean(), offset[LANDMARK_PARTS["mouth"], 1].mean(),
+                 offset[LANDMARK_PARTS["chin"], 1].mean()))
     return {name: dict(zip(("nme", "mouth_dy", "chin_dy"),
                            np.round(np.mean(values, axis=0), 2).tolist(), strict=True))
             for name, values in errors.items()}

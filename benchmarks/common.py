@@ -20,6 +20,10 @@ import numpy as np
 
 from facerecon.atomic import write_text
 
+#: iBUG 68-point index ranges of the face's parts, for per-part biases.
+LANDMARK_PARTS = {"jaw": slice(0, 17), "chin": slice(8, 9), "brows": slice(17, 27),
+                  "nose": slice(27, 36), "eyes": slice(36, 48), "mouth": slice(48, 68)}
+
 #: benchmarks/results, where each script writes ``<name>.json``.
 RESULTS = Path(__file__).resolve().parent / "results"
 

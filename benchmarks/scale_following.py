@@ -32,10 +32,11 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import add_named_weights, named_weights, write_result
+from common import LANDMARK_PARTS, add_named_weights, named_weights, write_result
 
 from facerecon.crop import BOX_CROP_PARAMS
 from facerecon.data.aflw2000 import Aflw2000Dataset
+from facerecon.evaluate.metrics import bbox_normalizer
 from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor, predict_images
 from facerecon.evaluate.w300 import load_300w_split
 
@@ -43,8 +44,7 @@ COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/scale_follow
            "--shared ../shared/data --weights NAME=FILE [NAME=FILE ...]")
 CROP_FACTORS = (0.88, 1.0, 1.12)
 SHIFT = 0.06  # of the crop side
-FEATURES = {"chin": slice(8, 9), "mouth": slice(48, 68), "nose": slice(27, 36),
-            "eyes": slice(36, 48), "brows": slice(17, 27)}
+FEATURES = {name: LANDMARK_PARTS[name] for name in ("chin", "mouth", "nose", "eyes", "brows")}
 
 
 def moved_boxes(boxes: np.ndarray, factor: float, shift_down: float = 0.0) -> np.ndarray:
@@ -80,7 +80,7 @@ def score(rec, names, paths, truth: np.ndarray) -> dict:
     """Per crop factor: NME, size ratios and feature offsets of ``rec``; and the summary."""
     boxes = np.concatenate([truth.min(axis=1), truth.max(axis=1)], axis=1).astype(np.float64)
     extent = truth.max(axis=1) - truth.min(axis=1)
-    normaliser = np.sqrt(extent[:, 0] * extent[:, 1])
+    normaliser = bbox_normalizer(truth)
     rows = []
     for factor in CROP_FACTORS:
         predicted = predict(rec, names, paths, moved_boxes(boxes, factor))

@@ -22,7 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import add_named_weights, named_weights, set_threads, write_result
+from common import (
+    LANDMARK_PARTS,
+    add_named_weights,
+    named_weights,
+    set_threads,
+    write_result,
+)
 from val_predictions import MODEL, val_batches
 
 from facerecon.data.shards import read_shard_meta
@@ -35,8 +41,7 @@ from facerecon.train.dataset import ShardDataset
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/val_pitch_bias.py "
            "--build BUILD --weights NAME=FILE [NAME=FILE ...]")
 PITCH_EDGES = (-90.0, -30.0, -10.0, 10.0, 30.0, 90.0)
-PARTS = {"chin": slice(8, 9), "mouth": slice(48, 68), "nose": slice(27, 36),
-         "eyes": slice(36, 48)}
+PARTS = {name: LANDMARK_PARTS[name] for name in ("chin", "mouth", "nose", "eyes")}
 
 
 def predict_landmarks(dataset: ShardDataset, weights: Path) -> tuple[np.ndarray, np.ndarray]:
