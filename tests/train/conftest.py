@@ -61,5 +61,11 @@ def make_build():
 
 
 @pytest.fixture()
+def make_sample():
+    """The :func:`synthetic_sample` function, for tests that write shards of their own."""
+    return synthetic_sample
+
+
+@pytest.fixture()
 def tiny_build(tmp_path) -> Path:
     return write_build(tmp_path / "build")

@@ -37,6 +37,7 @@ def test_samples_are_brought_to_the_model_geometry(tmp_path, make_build):
 def test_val_flags_real_300w_photos(tiny_build):
     dataset = ShardDataset(tiny_build, "val", get_config("mobile_posmap128"))
     assert dataset.is_300w_real.tolist() == [True, False, False]
+    assert dataset.is_300w.tolist() == [True, False, False]
     assert np.isnan(dataset[1]["annotation"]).all()
     assert len(ShardDataset(tiny_build, "val", get_config("mobile_posmap128"), 2)) == 2
 

@@ -1,12 +1,14 @@
 import json
 
 import cv2
+import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
 from torch import nn
 
 from facerecon.cli.main import main
+from facerecon.data.shards import write_shard
 from facerecon.errors import InvalidInputError
 from facerecon.models import ModelConfig, get_config
 from facerecon.train import loop
@@ -114,6 +116,27 @@ def test_extra_builds_join_the_training_set_but_not_validation(tiny_build, tmp_p
     for bad in (f"extra_data_dirs=[{tiny_build}]", "extra_data_dirs=['']", "extra_data_dirs=x"):
         with pytest.raises(InvalidInputError, match="extra_data_dirs"):
             _config(tiny_build, tmp_path / "c", bad)
+
+
+def test_repeat_300w_visits_300w_samples_that_many_times_per_epoch(
+        tiny_build, tmp_path, tiny_model, make_sample):
+    build = tiny_build
+    rng = np.random.default_rng(3)
+    samples = [make_sample(rng, 128, 128, "train", "300w/afw"),
+               make_sample(rng, 128, 128, "train", "300w/afw", synthetic=True)]
+    samples += [make_sample(rng, 128, 128, "train") for _ in range(4)]
+    write_shard(build / "train-00000.npz", samples, {"photos": 6})
+    plain = Trainer(_config(build, tmp_path / "a"))
+    repeated = Trainer(_config(build, tmp_path / "b", "repeat_300w=3"))
+    assert plain.steps_per_epoch == 3 and repeated.steps_per_epoch == 5  # 6 and 10 visits
+    visits = np.bincount(np.concatenate(list(loop.EpochBatches(
+        repeated.epoch_indices, 2, seed=0, epoch=1))), minlength=6)
+    assert visits.tolist() == [3, 3, 1, 1, 1, 1]
+    # Without repeats the order is the plain permutation of the samples, as before the option.
+    order = np.concatenate(list(loop.EpochBatches(plain.epoch_indices, 2, seed=0, epoch=1)))
+    assert order.tolist() == np.random.default_rng([0, 1]).permutation(6).tolist()
+    with pytest.raises(InvalidInputError, match="repeat_300w"):
+        load_config(None, ["data_dir=x", "repeat_300w=0"])
 
 
 def test_cli_trains_and_resumes(tiny_build, tmp_path, tiny_model, capsys):

@@ -63,8 +63,12 @@ def _member_view(path: Path, raw: np.ndarray, archive: zipfile.ZipFile,
     count = int(np.prod(shape))
     return raw[offset:offset + count * dtype.itemsize].view(dtype).reshape(shape)
 
+def _is_300w(meta: dict) -> bool:
+    return str(meta.get("source", "")).startswith("300w")
+
+
 def _is_300w_real(meta: dict) -> bool:
-    return str(meta.get("source", "")).startswith("300w") and not meta.get("synthetic", True)
+    return _is_300w(meta) and not meta.get("synthetic", True)
 
 
 class ShardDataset(Dataset):
@@ -79,6 +83,9 @@ class ShardDataset(Dataset):
     - ``annotation``: (68, 3) float32 the landmarks the fit was made to (NaN for synthetic
       views), x and y in the S' crop;
     - ``is_300w_real``: bool, a real (not re-posed) 300-W photo with human annotation.
+
+    Per sample, without decoding: ``is_300w`` (N,) bool, from a 300-W photo (the photo or one
+    of its synthetic views), and ``is_300w_real`` (N,) bool.
 
     Args:
         data_dir: the output folder of ``facerecon data build``, or a sequence of such
@@ -103,16 +110,17 @@ class ShardDataset(Dataset):
             if not shards:
                 raise DataNotFoundError(f"no {split}-*.npz shards in {folder}")
             self.shards += shards
-        shard_ids, local_ids, flags = [], [], []
+        shard_ids, local_ids, metas = [], [], []
         for shard_id, path in enumerate(self.shards):
-            metas = read_shard_meta(path)
-            shard_ids += [shard_id] * len(metas)
-            local_ids += list(range(len(metas)))
-            flags += [_is_300w_real(meta) for meta in metas]
+            shard_metas = read_shard_meta(path)
+            shard_ids += [shard_id] * len(shard_metas)
+            local_ids += list(range(len(shard_metas)))
+            metas += shard_metas
         keep = slice(None) if max_samples <= 0 else slice(0, max_samples)
         self.shard_ids = np.asarray(shard_ids, dtype=np.int64)[keep]
         self.local_ids = np.asarray(local_ids, dtype=np.int64)[keep]
-        self.is_300w_real = np.asarray(flags, dtype=bool)[keep]
+        self.is_300w = np.asarray([_is_300w(meta) for meta in metas], dtype=bool)[keep]
+        self.is_300w_real = np.asarray([_is_300w_real(meta) for meta in metas], dtype=bool)[keep]
         if len(self.shard_ids) == 0:
             names = ", ".join(str(folder) for folder in self.data_dirs)
             raise DataNotFoundError(f"the {split} shards in {names} hold no samples")

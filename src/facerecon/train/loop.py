@@ -56,12 +56,16 @@ def _seed_of(*values: int) -> int:
 
 
 class EpochBatches(Sampler):
-    """Batches of one epoch: a permutation seeded by (seed, epoch), last partial batch dropped,
-    starting at batch ``start`` (to resume mid-epoch)."""
+    """Batches of one epoch: the sample indices ``epoch_indices`` (a sample repeated appears
+    that many times) in a permutation seeded by (seed, epoch), last partial batch dropped,
+    starting at batch ``start`` (to resume mid-epoch). With ``np.arange(n)`` the order is
+    the plain permutation of the n samples."""
 
-    def __init__(self, length: int, batch_size: int, seed: int, epoch: int, start: int = 0):
-        self.length, self.batch_size, self.start = length, batch_size, start
-        self.order = np.random.default_rng([seed, epoch]).permutation(length)
+    def __init__(self, epoch_indices: np.ndarray, batch_size: int, seed: int, epoch: int,
+                 start: int = 0):
+        self.length, self.batch_size, self.start = len(epoch_indices), batch_size, start
+        permutation = np.random.default_rng([seed, epoch]).permutation(self.length)
+        self.order = np.asarray(epoch_indices)[permutation]
 
     def __len__(self) -> int:
         return self.length // self.batch_size - self.start
@@ -124,7 +128,11 @@ class Trainer:
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.train_set = ShardDataset(config.train_data_dirs, "train", self.model_config)
-        self.steps_per_epoch = len(self.train_set) // config.batch_size
+        # (M,) the sample indices one epoch visits: each once, 300-W's repeat_300w times.
+        self.epoch_indices = np.repeat(
+            np.arange(len(self.train_set)),
+            np.where(self.train_set.is_300w, config.repeat_300w, 1))
+        self.steps_per_epoch = len(self.epoch_indices) // config.batch_size
         if self.steps_per_epoch < 1:
             raise DataNotFoundError(
                 f"{len(self.train_set)} training samples is less than one batch "
@@ -282,7 +290,7 @@ class Trainer:
         timed_out = False
         while self.step < stop_step and not timed_out:
             epoch, start = divmod(self.step, self.steps_per_epoch)
-            sampler = EpochBatches(len(self.train_set), config.batch_size, config.seed, epoch,
+            sampler = EpochBatches(self.epoch_indices, config.batch_size, config.seed, epoch,
                                    start)
             window_start, window_images, window_losses = time.monotonic(), 0, []
             for batch in self._loader(self.train_set, sampler):
