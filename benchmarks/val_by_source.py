@@ -23,18 +23,12 @@ Writes benchmarks/results/val_by_source.json and prints the same JSON.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
-import torch
-from common import LANDMARK_PARTS, add_named_weights, named_weights, set_threads, write_result
-from val_pitch_bias import predict_landmarks
-from val_predictions import MODEL
+from common import LANDMARK_PARTS, write_result
+from val_predictions import parse_weights_on_build, predict_landmarks
 
 from facerecon.data.shards import read_shard_meta
 from facerecon.evaluate.metrics import bbox_normalizer
-from facerecon.models import get_config
 from facerecon.train.dataset import ShardDataset
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/val_by_source.py "
@@ -85,15 +79,7 @@ def label_fidelity(dataset: ShardDataset, real: np.ndarray) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build", type=Path, required=True, help="a data build folder")
-    add_named_weights(parser, "weights to compare, each named")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    named = named_weights(parser, args.weights)
-    torch.set_num_threads(args.threads)
-    set_threads(args.threads)
-    dataset = ShardDataset(args.build, "val", get_config(MODEL))
+    named, dataset = parse_weights_on_build(__doc__.splitlines()[0])
     metas = [meta for shard in dataset.shards for meta in read_shard_meta(shard)]
     masks = groups(metas)
     real = masks["utkface photos"] | masks["300w photos"]
@@ -102,7 +88,7 @@ def main() -> int:
         predicted, labels = predict_landmarks(dataset, path)
         models[name] = {"weights": str(path), "groups": errors_by_group(predicted, labels, masks)}
     write_result("val_by_source", {
-        "command": COMMAND, "build": str(args.build), "val_samples": len(dataset),
+        "command": COMMAND, "build": str(dataset.data_dirs[0]), "val_samples": len(dataset),
         "models": models, "real_photo_labels": label_fidelity(dataset, real)})
     return 0
 

@@ -17,41 +17,17 @@ Writes benchmarks/results/val_pitch_bias.json and prints the same JSON.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
-import torch
-from common import (
-    LANDMARK_PARTS,
-    add_named_weights,
-    named_weights,
-    set_threads,
-    write_result,
-)
-from val_predictions import MODEL, val_batches
+from common import LANDMARK_PARTS, write_result
+from val_predictions import parse_weights_on_build, predict_landmarks
 
 from facerecon.data.shards import read_shard_meta
 from facerecon.evaluate.metrics import bbox_normalizer
-from facerecon.models import get_config
-from facerecon.posmap import decode
-from facerecon.topology import load_topology
-from facerecon.train.dataset import ShardDataset
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/val_pitch_bias.py "
            "--build BUILD --weights NAME=FILE [NAME=FILE ...]")
 PITCH_EDGES = (-90.0, -30.0, -10.0, 10.0, 30.0, 90.0)
 PARTS = {name: LANDMARK_PARTS[name] for name in ("chin", "mouth", "nose", "eyes")}
-
-
-def predict_landmarks(dataset: ShardDataset, weights: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 68, 2) predicted and (N, 68, 2) label landmarks of every sample, crop pixels."""
-    topology = load_topology(get_config(MODEL).output_size)
-    predicted, labels = [], []
-    for samples, posmaps in val_batches(dataset, weights):
-        predicted.append(decode(posmaps, topology).landmarks[..., :2])
-        labels.append(np.stack([sample["landmarks"][:, :2] for sample in samples]))
-    return np.concatenate(predicted), np.concatenate(labels)
 
 
 def by_pitch(predicted: np.ndarray, labels: np.ndarray, pitch: np.ndarray) -> list[dict]:
@@ -71,22 +47,14 @@ def by_pitch(predicted: np.ndarray, labels: np.ndarray, pitch: np.ndarray) -> li
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build", type=Path, required=True, help="a data build folder")
-    add_named_weights(parser, "weights to compare, each named")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    named = named_weights(parser, args.weights)
-    torch.set_num_threads(args.threads)
-    set_threads(args.threads)
-    dataset = ShardDataset(args.build, "val", get_config(MODEL))
+    named, dataset = parse_weights_on_build(__doc__.splitlines()[0])
     pitch = np.array([meta["pitch"] for shard in dataset.shards
                       for meta in read_shard_meta(shard)], np.float64)
     models = {}
     for name, path in named.items():
         predicted, labels = predict_landmarks(dataset, path)
         models[name] = {"weights": str(path), "bins": by_pitch(predicted, labels, pitch)}
-    write_result("val_pitch_bias", {"command": COMMAND, "build": str(args.build),
+    write_result("val_pitch_bias", {"command": COMMAND, "build": str(dataset.data_dirs[0]),
                                     "val_samples": len(dataset), "models": models})
     return 0
 
