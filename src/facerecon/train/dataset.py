@@ -63,6 +63,7 @@ def _member_view(path: Path, raw: np.ndarray, archive: zipfile.ZipFile,
     count = int(np.prod(shape))
     return raw[offset:offset + count * dtype.itemsize].view(dtype).reshape(shape)
 
+
 def _is_300w(meta: dict) -> bool:
     return str(meta.get("source", "")).startswith("300w")
 
