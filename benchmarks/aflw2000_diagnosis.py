@@ -6,6 +6,9 @@ pose of its ``.mat`` (``Pose_Para``: pitch, yaw, roll in degrees), both NMEs and
 distance to the teacher's points; then, over all images, the mean signed offset (x, y; %
 of sqrt(w*h) of the ground-truth box; y down) of each feature (jaw, brows, nose, eyes,
 mouth) for model and teacher: a systematic bias shows as an offset far from the teacher's.
+How much of the error such biases make: ``mean_nme_minus_mean_offsets``, the mean NME after
+subtracting from every point its mean signed offset over the images (what would remain if
+every bias were corrected perfectly).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_diagnosis.py \
         --data ../shared/data/aflw2000-3d [--weights FILE]
@@ -69,7 +72,10 @@ def main() -> int:
         "command": COMMAND, "weights": str(args.weights or "shipped"), "images": images,
         "mean_nme": {name: round(float(errors.mean()), 2) for name, errors in nme.items()},
         "mean_model_to_teacher": round(float(to_teacher.mean()), 2),
-        "mean_offset_pct_xy": bias})
+        "mean_offset_pct_xy": bias,
+        "mean_nme_minus_mean_offsets": {
+            name: round(float(np.linalg.norm(o - o.mean(0), axis=2).mean()), 2)
+            for name, o in offsets.items()}})
     return 0
 
 
