@@ -7,7 +7,8 @@ with the sample's own position-map landmarks (its label). Per group (source: UTK
 aligned portraits or 300-W's in-the-wild photos; the photo itself or a synthetic view) it
 reports the count and the mean NME (% of sqrt(w*h) of the label's landmark box) over all 68
 points, the 51 inner points (17-67) and the 17 jaw points (0-16): the jaw of a 300-W photo
-is the annotators' 2D silhouette, its inner points are not a matter of convention. Also,
+is the annotators' 2D silhouette, its inner points are not a matter of convention; and the
+inner points' NME per |yaw| bin of the sample's head (0-30, 30-60, 60-90 degrees). Also,
 once (no weights involved), for the real photos: the labels' mean 2D distance to the
 landmarks they were fitted to (``annotation``: the 300-W annotation or the 3DDFA_V2
 teacher's points) per part, and the mean inner-mouth opening (mean y of points 65-67 minus
@@ -34,6 +35,7 @@ from facerecon.train.dataset import ShardDataset
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/val_by_source.py "
            "--build BUILD --weights NAME=FILE [NAME=FILE ...]")
 POINT_SETS = {"all": slice(0, 68), "inner": slice(17, 68), "jaw": slice(0, 17)}
+YAW_BINS = ((0, 30), (30, 60), (60, 91))  # |yaw| degrees, [low, high)
 
 
 def groups(metas: list[dict]) -> dict[str, np.ndarray]:
@@ -45,15 +47,24 @@ def groups(metas: list[dict]) -> dict[str, np.ndarray]:
             for kind, is_view in (("photos", False), ("synthetic views", True))}
 
 
-def errors_by_group(predicted: np.ndarray, labels: np.ndarray,
-                    masks: dict[str, np.ndarray]) -> dict[str, dict]:
-    """Per group: samples and the mean NME % over each point set (module docstring)."""
+def errors_by_group(predicted: np.ndarray, labels: np.ndarray, masks: dict[str, np.ndarray],
+                    yaw: np.ndarray) -> dict[str, dict]:
+    """Per group: samples, the mean NME % over each point set and the inner points' per
+    |yaw| bin (``[samples, NME %]``; NME None for an empty bin; module docstring)."""
     box = np.atleast_1d(bbox_normalizer(labels))
     error = np.linalg.norm(predicted - labels, axis=2) / box[:, None] * 100  # (N, 68)
-    return {name: {"samples": int(mask.sum()),
-                   **{f"nme_{points}": round(float(error[mask][:, part].mean()), 2)
-                      for points, part in POINT_SETS.items()}}
-            for name, mask in masks.items()}
+    inner = error[:, POINT_SETS["inner"]].mean(1)
+    rows = {}
+    for name, mask in masks.items():
+        row = {"samples": int(mask.sum())}
+        row.update({f"nme_{points}": round(float(error[mask][:, part].mean()), 2)
+                    for points, part in POINT_SETS.items()})
+        for low, high in YAW_BINS:
+            chosen = mask & (np.abs(yaw) >= low) & (np.abs(yaw) < high)
+            row[f"nme_inner_yaw_{low}_{high}"] = [
+                int(chosen.sum()), round(float(inner[chosen].mean()), 2) if chosen.any() else None]
+        rows[name] = row
+    return rows
 
 
 def mouth_opening(points: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -82,11 +93,13 @@ def main() -> int:
     named, dataset = parse_weights_on_build(__doc__.splitlines()[0])
     metas = [meta for shard in dataset.shards for meta in read_shard_meta(shard)]
     masks = groups(metas)
+    yaw = np.array([meta["yaw"] for meta in metas], np.float64)
     real = masks["utkface photos"] | masks["300w photos"]
     models = {}
     for name, path in named.items():
         predicted, labels = predict_landmarks(dataset, path)
-        models[name] = {"weights": str(path), "groups": errors_by_group(predicted, labels, masks)}
+        models[name] = {"weights": str(path),
+                        "groups": errors_by_group(predicted, labels, masks, yaw)}
     write_result("val_by_source", {
         "command": COMMAND, "build": str(dataset.data_dirs[0]), "val_samples": len(dataset),
         "models": models, "real_photo_labels": label_fidelity(dataset, real)})
