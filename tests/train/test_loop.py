@@ -256,3 +256,25 @@ def test_mirror_consistency_runs_crops_and_mirrors_in_one_pass(tiny_build, tmp_p
     assert trainer.train_step(batch) == pytest.approx(expected, rel=1e-4)
     with pytest.raises(InvalidInputError, match="mirror_consistency_weight"):
         load_config(None, ["mirror_consistency_weight=-1"]).check()
+
+
+def test_mirror_targets_in_crop_clips_x_to_the_crop(tiny_build, tmp_path, tiny_model):
+    """A target x beyond the crop's last pixel counts as that pixel, and only with the option."""
+    settings = ("augment.enabled=false", "mirror_consistency_weight=0.5")
+    clipped = Trainer(_config(tiny_build, tmp_path / "a", *settings,
+                              "mirror_targets_in_crop=true"))
+    plain = Trainer(_config(tiny_build, tmp_path / "b", *settings))
+    batch = collate([clipped.train_set[i] for i in range(2)])
+    beyond = batch["posmap"].clone()
+    beyond[..., 0] += 40.0  # the face leaves the crop on the right
+    edge = beyond.clone()
+    edge[..., 0] = edge[..., 0].clamp(max=TINY.input_size - 1.0)
+    images = batch["image"]
+    with torch.no_grad():
+        losses = {name: float(trainer._mirror_consistent_loss(images, target)[1])
+                  for name, trainer, target in (("clipped beyond", clipped, beyond),
+                                                ("clipped edge", clipped, edge),
+                                                ("plain beyond", plain, beyond),
+                                                ("plain edge", plain, edge))}
+    assert losses["clipped beyond"] == pytest.approx(losses["clipped edge"], rel=1e-6)
+    assert losses["plain beyond"] != pytest.approx(losses["plain edge"], rel=1e-3)

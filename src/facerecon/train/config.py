@@ -110,6 +110,11 @@ class TrainConfig:
     # (PRN = PRN's weighted loss), so that one pass learns what --flip-average gets from two.
     # Steps cost about twice as much. 0 (off) in runs v1-v13.
     mirror_consistency_weight: float = 0.0
+    # With mirror consistency: clip the targets' x to [0, S - 1] in that loss. The mirrored
+    # pass mapped back (x -> S - 1 - x) reaches [-0.1 S, S - 1] only, so a target beyond the
+    # crop's right edge (a face leaving it) pulls the two passes apart there, a one-sided
+    # pull the left edge does not have. False in runs v14-v17 (model v6's recipe).
+    mirror_targets_in_crop: bool = False
     # Every training sample from a 300-W photo (the photo and its synthetic views) appears
     # this many times per epoch instead of once: 300-W's in-the-wild photos are 9 % of the
     # builds' samples (UTKFace's aligned portraits the rest) and the network's weaker domain.

@@ -236,8 +236,11 @@ class Trainer:
                                 target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(pred, loss) for (B, S, S, 3) uint8 crops and (B, R, R, 3) targets: the crops and
         their mirrors in one pass, the mirrors' maps mapped back (``back``), and
-        ``(PRN(pred, target) + PRN(back, target)) / 2 + weight * PRN(pred, back)``."""
+        ``(PRN(pred, target) + PRN(back, target)) / 2 + weight * PRN(pred, back)``; with
+        ``mirror_targets_in_crop`` the targets' x clipped to [0, S - 1] first."""
         count, size = images.shape[0], self.model_config.input_size
+        if self.config.mirror_targets_in_crop:
+            target = torch.cat([target[..., :1].clamp(0.0, size - 1.0), target[..., 1:]], -1)
         both = forward(self.model, self.model_config, torch.cat([images, images.flip(2)]),
                        self.device, self.config.bf16, self.config.channels_last)
         pred, back = both[:count], mirror_posmaps(both[count:], self.mirror_index, size)
