@@ -7,7 +7,7 @@ closest face of ICT's linear model seen through a 3D similarity: alternately the
 (Umeyama, all surface points) and the 153 coefficients (100 identity, 53 expression;
 ridge ``lam * |c|^2`` on the unit-free weights, no bounds) are solved by least squares,
 ``--iterations`` times from the neutral face. The projected surface's 68 landmarks (the
-topology's landmark lookup, as ``facerecon.posmap.decode`` reads them) are scored like the
+topology's landmarks as ``facerecon.posmap.decode`` reads them from the map) are scored like the
 raw ones: 2D NME / sqrt(w*h) of the ground-truth box, mean of |yaw| bins and plain mean. If
 the network's errors were implausible deformations (a mouth no face makes), projecting
 would remove them; if they are plausible faces in the wrong shape or pose, it would not.
@@ -32,6 +32,7 @@ from facerecon.evaluate.metrics import binned_errors, nme_bbox
 from facerecon.evaluate.predictors import make_reconstructor
 from facerecon.imageio import read_image
 from facerecon.morphable.ict import IctModel, load_ict
+from facerecon.posmap import decode
 from facerecon.topology import UVTopology
 from facerecon.topology.build import to_image_frame
 
@@ -65,13 +66,11 @@ class LinearSurface:
         return pose.apply(self.mean + (self.basis @ coefficients).reshape(-1, 3))
 
     def landmarks(self, points: np.ndarray) -> np.ndarray:
-        """(68, 3) landmarks of (N, 3) surface points, read as the codec reads a map."""
+        """(68, 3) landmarks of (N, 3) surface points, read by the codec from their map."""
         size = self.topology.resolution
-        flat = np.zeros((size * size, 3))
-        flat[self.topology.valid_indices] = points
-        weights = self.topology.landmark_sample_weight[..., None]
-        return (flat[self.topology.landmark_sample_index] * weights).sum(axis=1)
-
+        posmap = np.zeros((size * size, 3))
+        posmap[self.topology.valid_indices] = points
+        return decode(posmap.reshape(size, size, 3), self.topology).landmarks
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
