@@ -24,6 +24,16 @@ from facerecon.atomic import write_text
 LANDMARK_PARTS = {"jaw": slice(0, 17), "chin": slice(8, 9), "brows": slice(17, 27),
                   "nose": slice(27, 36), "eyes": slice(36, 48), "mouth": slice(48, 68)}
 
+
+
+def mouth_opening(points: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """(N,) inner lower lip (65-67) minus inner upper lip (61-63), mean y, % of ``box``.
+
+    Args: points (N, 68, >=2) image coordinates (y down); box (N,) or scalar normaliser.
+    """
+    return (points[:, 65:68, 1].mean(1) - points[:, 61:64, 1].mean(1)) / box * 100
+
+
 #: benchmarks/results, where each script writes ``<name>.json``.
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -6,8 +6,11 @@ photo's stored labels (crop pixels; the fit is equivariant to the crop's similar
 for each (sigma, ridge) of :class:`facerecon.morphable.snap.LandmarkSnap` reports, per label
 source: the mean 2D landmark error / sqrt(w*h) of the label box before and after the snap,
 its mean signed offset per feature (the systematic part: ICT's landmark vertices are not
-the iBUG convention), the largest vertex displacement divided by the largest landmark
-residual (overshoot), and the share of triangle area whose 2D winding flips.
+the iBUG convention), the inner-lip error (points 60-67) and the inner-mouth opening of the
+result against the labels' (common.mouth_opening), the largest vertex displacement divided
+by the largest landmark residual (overshoot), and the share of triangle area whose 2D
+winding flips. Settings vary sigma, ridge and the kernel geometry's mouth opening
+(``LandmarkSnap.for_model(model, mouth_open, ...)``).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/landmark_snap.py \
         --shared ../shared/data --build /path/to/build
@@ -21,18 +24,30 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import write_result
+from common import mouth_opening, write_result
 
 from facerecon.data.shards import list_shards, read_shard
 from facerecon.morphable.fit import IctFitter
 from facerecon.morphable.ict import load_ict
-from facerecon.morphable.snap import DEFAULT_RIDGE, DEFAULT_SIGMA_CM, LandmarkSnap
+from facerecon.morphable.snap import (
+    DEFAULT_MOUTH_OPEN,
+    DEFAULT_RIDGE,
+    DEFAULT_SIGMA_CM,
+    LandmarkSnap,
+)
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/landmark_snap.py "
            "--shared ../shared/data --build BUILD")
-SETTINGS = [(2.0, 0.02), (2.0, 0.1), (DEFAULT_SIGMA_CM, DEFAULT_RIDGE), (1.5, 0.3), (1.0, 0.1)]
+# (sigma cm, ridge, mouth_open)
+SETTINGS = [(2.0, 0.02, 0.0), (2.0, 0.1, 0.0), (1.5, 0.1, 0.0), (1.5, 0.3, 0.0), (1.0, 0.1, 0.0),
+            (1.5, 0.1, 0.25), (1.5, 0.1, 0.5), (1.5, 0.1, 0.75), (1.5, 0.1, 1.0)]
+INNER_LIPS = slice(60, 68)
 FEATURES = {"jaw": range(0, 17), "brows": range(17, 27), "nose": range(27, 36),
             "eyes": range(36, 48), "mouth": range(48, 68)}
+
+
+def setting_name(sigma: float, ridge: float, mouth_open: float) -> str:
+    return f"sigma {sigma} ridge {ridge} mouth_open {mouth_open}"
 
 
 def signed_areas(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
@@ -55,8 +70,10 @@ def main() -> int:
     args = parser.parse_args()
     model = load_ict(args.shared / "ict-facekit" / "FaceXModel")
     fitter = IctFitter(model)
-    snaps = {f"sigma {s} ridge {r}": LandmarkSnap(model.neutral, s, r) for s, r in SETTINGS}
+    snaps = {setting_name(*setting): LandmarkSnap.for_model(model, setting[2], *setting[:2])
+             for setting in SETTINGS}
     rows: dict[str, dict[str, list]] = {}
+    label_openings: dict[str, list] = {}
     for sample in real_samples(args.build, args.shard_step):
         labels = sample["annotation"]
         target = labels if np.isfinite(labels[:, 2]).all() else labels[:, :2]
@@ -67,18 +84,25 @@ def main() -> int:
         gap = vertices[chosen, :2] - labels[:, :2]
         largest = np.linalg.norm(gap, axis=1).max()
         areas = signed_areas(vertices, model.triangles)
+        label_opening = mouth_opening(labels[None], box)[0]
+        label_openings.setdefault(sample["meta"]["labels"], []).append(label_opening)
         for name, snap in [("fit only", None), *snaps.items()]:
             moved = vertices if snap is None else snap.snap(vertices, chosen, target)
             offset = (moved[chosen, :2] - labels[:, :2]) / box
             flipped = np.sign(signed_areas(moved, model.triangles)) != np.sign(areas)
             row = rows.setdefault(sample["meta"]["labels"], {}).setdefault(name, {
-                "error": [], "offset": [], "overshoot": [], "flipped_area": []})
-            row["error"].append(np.linalg.norm(offset, axis=1).mean())
+                "error": [], "inner_lips": [], "opening": [], "offset": [], "overshoot": [],
+                "flipped_area": []})
+            distance = np.linalg.norm(offset, axis=1)
+            row["error"].append(distance.mean())
+            row["inner_lips"].append(distance[INNER_LIPS].mean())
+            row["opening"].append(mouth_opening(moved[chosen][None], box)[0] - label_opening)
             row["offset"].append(offset)
             row["overshoot"].append(np.linalg.norm(moved - vertices, axis=1).max() / largest)
             row["flipped_area"].append(np.abs(areas[flipped]).sum() / np.abs(areas).sum())
     result = {"command": COMMAND, "build": str(args.build), "shard_step": args.shard_step,
-              "default": f"sigma {DEFAULT_SIGMA_CM} ridge {DEFAULT_RIDGE}", "sources": {}}
+              "default": setting_name(DEFAULT_SIGMA_CM, DEFAULT_RIDGE, DEFAULT_MOUTH_OPEN),
+              "sources": {}}
     for labels, settings in rows.items():
         table = {}
         for name, row in settings.items():
@@ -86,12 +110,16 @@ def main() -> int:
             table[name] = {
                 "photos": len(row["error"]),
                 "landmark_error_pct": round(float(np.mean(row["error"]) * 100), 3),
+                "inner_lip_error_pct": round(float(np.mean(row["inner_lips"]) * 100), 3),
+                "mouth_opening_minus_labels_pct": round(float(np.mean(row["opening"])), 3),
                 "mean_signed_offset_pct": {feature: np.round(mean_offset[list(idx)].mean(0),
                                                              2).tolist()
                                            for feature, idx in FEATURES.items()},
                 "max_displacement_over_max_residual": round(float(np.max(row["overshoot"])), 3),
                 "flipped_area_pct_mean": round(float(np.mean(row["flipped_area"]) * 100), 4)}
-        result["sources"][labels] = table
+        result["sources"][labels] = {
+            "mouth_opening_labels_pct": round(float(np.mean(label_openings[labels])), 3),
+            "settings": table}
     write_result("landmark_snap", result)
     return 0
 

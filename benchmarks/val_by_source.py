@@ -25,7 +25,7 @@ Writes benchmarks/results/val_by_source.json and prints the same JSON.
 from __future__ import annotations
 
 import numpy as np
-from common import LANDMARK_PARTS, write_result
+from common import LANDMARK_PARTS, mouth_opening, write_result
 from val_predictions import parse_weights_on_build, predict_landmarks
 
 from facerecon.data.shards import read_shard_meta
@@ -65,11 +65,6 @@ def errors_by_group(predicted: np.ndarray, labels: np.ndarray, masks: dict[str, 
                 int(chosen.sum()), round(float(inner[chosen].mean()), 2) if chosen.any() else None]
         rows[name] = row
     return rows
-
-
-def mouth_opening(points: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """(N,) inner lower lip (65-67) minus inner upper lip (61-63), mean y, % of ``box``."""
-    return (points[:, 65:68, 1].mean(1) - points[:, 61:64, 1].mean(1)) / box * 100
 
 
 def label_fidelity(dataset: ShardDataset, real: np.ndarray) -> dict:

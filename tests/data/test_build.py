@@ -90,8 +90,9 @@ def test_snapped_build_puts_the_landmark_vertices_on_the_labels(shared_data, tmp
 
 
 @pytest.mark.parametrize("change", [{"pitch_spread": 91.0}, {"pitch_limit": -1.0},
-                                    {"pitch_shift": 46.0}, {"pitch_shift": -50.0}])
-def test_config_check_names_the_bad_pitch_option(change):
+                                    {"pitch_shift": 46.0}, {"pitch_shift": -50.0},
+                                    {"snap_mouth_open": 1.5}, {"snap_mouth_open": -0.1}])
+def test_config_check_names_the_bad_option(change):
     config = dataclasses.replace(BuildConfig(), **change)
     with pytest.raises(InvalidInputError, match=next(iter(change))):
         config.check()

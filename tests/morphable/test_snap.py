@@ -110,3 +110,29 @@ def test_snap_closes_the_fit_gap_on_ict_faces(ict_dir, rng):
         assert after.mean() < 0.5 * before.mean()
         moved = np.linalg.norm(snapped - vertices, axis=1)
         assert moved.max() < 2.0 * before.max()
+
+
+def test_kernel_on_an_opened_mouth_parts_lips_the_fit_closed(ict_dir):
+    """On the neutral face the inner lips touch (0.1 cm apart), so a field measured there
+    cannot move them apart; measured with jawOpen applied (for_model) it can, and the rest of
+    the face still follows its own residuals."""
+    model = load_ict(ict_dir)
+    vertices = model.neutral.astype(np.float64) * np.array([10.0, -10.0, 10.0])  # image axes
+    landmarks = np.asarray(model.landmark_indices)
+    targets = vertices[landmarks, :2].copy()
+    targets[61:64, 1] -= 4.0  # inner upper lip 4 px up, inner lower lip 4 px down
+    targets[65:68, 1] += 4.0
+
+    def lip_gap(points):
+        return float(points[65:68, 1].mean() - points[61:64, 1].mean())
+
+    def opening(snap):  # how far the snap parted the lips, pixels
+        return lip_gap(snap.snap(vertices, landmarks, targets)[landmarks]) - lip_gap(
+            vertices[landmarks])
+
+    assert abs(opening(LandmarkSnap(model.neutral))) < 1.0  # wanted: 8 px
+    assert opening(LandmarkSnap.for_model(model, 0.0)) == pytest.approx(
+        opening(LandmarkSnap(model.neutral)), abs=1e-6)
+    assert opening(LandmarkSnap.for_model(model)) > 6.5  # the default kernel geometry
+    with pytest.raises(InvalidInputError, match="mouth_open"):
+        LandmarkSnap.for_model(model, 1.2)

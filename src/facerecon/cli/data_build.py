@@ -26,6 +26,8 @@ from pathlib import Path
 
 
 def register(data_sub) -> None:
+    from facerecon.morphable.snap import DEFAULT_MOUTH_OPEN
+
     build = data_sub.add_parser("build", help="build the training shards (fit, crop, rotate)",
                                 description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -49,6 +51,9 @@ def register(data_sub) -> None:
     build.add_argument("--no-snap", action="store_true",
                        help="keep the plain landmark fits (build-v1's recipe) instead of "
                             "snapping each fitted face onto its labels")
+    build.add_argument("--snap-mouth-open", type=float, default=DEFAULT_MOUTH_OPEN,
+                       help="jawOpen weight of the snap's kernel geometry, 0-1 (lets the snap "
+                            "part lips the fit closed; builds v1-v4: 0)")
     build.add_argument("--sources", default=None,
                        help="comma-separated source folders (default: 300w/helen-train,"
                        "300w/afw,utkface)")
@@ -94,7 +99,8 @@ def run_build(args) -> int:
                          pitch_shift=args.pitch_shift,
                          crop_size=args.crop_size, posmap_resolution=args.posmap_resolution,
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
-                         limit=args.limit, snap_landmarks=not args.no_snap)
+                         limit=args.limit, snap_landmarks=not args.no_snap,
+                         snap_mouth_open=args.snap_mouth_open)
     if args.sources:
         config = dataclasses.replace(
             config, sources=tuple(name for name in args.sources.split(",") if name))
@@ -167,7 +173,7 @@ def run_profile(args) -> int:
     except ValueError as error:
         raise InvalidInputError(f"--yaws must be numbers separated by commas: {error}") from None
     model = load_ict(args.shared_data / "ict-facekit" / "FaceXModel")
-    fitter, snap = IctFitter(model), LandmarkSnap(model.neutral)
+    fitter, snap = IctFitter(model), LandmarkSnap.for_model(model)
     topology, texture_topology = load_topology(128), load_topology(256)
     rows, labels = [], []
     for path in args.images:

@@ -38,6 +38,7 @@ import numpy as np
 from facerecon.data.splits import VAL_FRACTION, photo_id_300w, split_of
 from facerecon.errors import DataNotFoundError, InvalidInputError
 from facerecon.morphable.fit import DROP_RESIDUAL_NME
+from facerecon.morphable.snap import DEFAULT_MOUTH_OPEN
 
 SOURCES_300W = ("300w/helen-train", "300w/afw")
 SOURCE_UTKFACE = "utkface"
@@ -67,6 +68,7 @@ class BuildConfig:
     val_fraction_utkface: float = VAL_FRACTION["utkface"]
     max_residual_nme: float = DROP_RESIDUAL_NME
     snap_landmarks: bool = True  # move each fitted face onto its labels (morphable.snap)
+    snap_mouth_open: float = DEFAULT_MOUTH_OPEN  # jawOpen of the snap's kernel (builds <= v4: 0)
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
     def check(self) -> None:
@@ -76,6 +78,8 @@ class BuildConfig:
             raise InvalidInputError("pitch_spread and pitch_limit must lie in [0, 90] degrees")
         if not -45 <= self.pitch_shift <= 45:
             raise InvalidInputError("pitch_shift must lie in [-45, 45] degrees")
+        if not 0 <= self.snap_mouth_open <= 1:
+            raise InvalidInputError("snap_mouth_open must lie in [0, 1]")
         if self.posmap_resolution not in (128, 256) or self.texture_resolution not in (128, 256):
             raise InvalidInputError("posmap and texture resolutions must be 128 or 256")
         unknown = set(self.sources) - {*SOURCES_300W, SOURCE_UTKFACE}
@@ -147,9 +151,9 @@ def photo_rng(seed: int, image_id: str) -> np.random.Generator:
 
 
 #: Options added after builds had been made, with the value those builds used: a stored
-#: ``config.json`` without the key was made with that value (builds v1-v3 of docs/data.md).
+#: ``config.json`` without the key was made with that value (builds v1-v4 of docs/data.md).
 LEGACY_VALUES = {"snap_landmarks": False, "pitch_spread": 20.0, "pitch_limit": 30.0,
-                 "pitch_shift": 0.0}
+                 "pitch_shift": 0.0, "snap_mouth_open": 0.0}
 
 
 def config_document(config: BuildConfig) -> dict:

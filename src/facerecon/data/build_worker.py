@@ -28,7 +28,8 @@ def init_worker() -> None:
 
 
 def _models(shared_data: Path, config: dict) -> dict:
-    key = (str(shared_data), config["posmap_resolution"], config["texture_resolution"])
+    key = (str(shared_data), config["posmap_resolution"], config["texture_resolution"],
+           config["snap_mouth_open"])
     if _STATE.get("key") != key:
         from facerecon.morphable.fit import IctFitter
         from facerecon.morphable.ict import load_ict
@@ -38,7 +39,7 @@ def _models(shared_data: Path, config: dict) -> dict:
         model = load_ict(shared_data / "ict-facekit" / "FaceXModel")
         _STATE.clear()
         _STATE.update(key=key, model=model, fitter=IctFitter(model),
-                      snap=LandmarkSnap(model.neutral),
+                      snap=LandmarkSnap.for_model(model, config["snap_mouth_open"]),
                       topology=load_topology(config["posmap_resolution"]),
                       texture_topology=load_topology(config["texture_resolution"]))
     return _STATE
