@@ -8,6 +8,7 @@ from facerecon.errors import InvalidInputError
 from facerecon.topology import load_topology
 from facerecon.train.augment import (
     BLACK_LEVEL,
+    FRAME_OFFSETS,
     augment_batch,
     black_regions,
     fill_black_regions,
@@ -274,3 +275,42 @@ def test_fill_black_regions_is_the_background_step_on_uint8_crops():
     inner = slice(quarter + 1, -quarter - 1)
     assert torch.equal(first[:, inner, inner], images[:, inner, inner])
     assert torch.equal(fill_black_regions(images, 0.0, torch.Generator().manual_seed(4)), images)
+
+
+def test_frame_blacks_out_around_the_face_within_its_offsets_and_keeps_the_target():
+    """frame_prob 1, nothing else: each crop keeps one rectangle whose edges lie within
+    FRAME_OFFSETS of the face's extent; the inside is untouched; seeded; prob 0 draws nothing."""
+    image = _coordinate_image().expand(16, -1, -1, -1).contiguous()
+    image[..., 2] = 200  # no pixel is black to begin with
+    posmap, mask = _face_posmap()
+    posmaps = posmap.expand(16, -1, -1, -1)
+    config = dataclasses.replace(IDENTITY, frame_prob=1.0)
+    out, out_posmaps = augment_batch(image, posmaps, mask, config, torch.Generator().manual_seed(3))
+    again = augment_batch(image, posmaps, mask, config, torch.Generator().manual_seed(3))[0]
+    assert torch.equal(out, again)
+    torch.testing.assert_close(out_posmaps, posmaps, rtol=0, atol=1e-4)
+    points = posmap[0][mask][:, :2]
+    lowest, highest = points.amin(0), points.amax(0)
+    extent = highest - lowest
+    kept = out.amax(dim=-1) > 0  # (B, S, S)
+    for crop in range(16):
+        rows = torch.nonzero(kept[crop].any(dim=1)).flatten()
+        cols = torch.nonzero(kept[crop].any(dim=0)).flatten()
+        box = kept[crop][rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        assert box.all() and int(kept[crop].sum()) == box.numel()  # one rectangle
+        assert torch.equal(out[crop][kept[crop]], image[crop][kept[crop]])  # inside untouched
+        edges = [(cols[0] - lowest[0]) / extent[0], (rows[0] - lowest[1]) / extent[1],
+                 (highest[0] - cols[-1]) / extent[0], (highest[1] - rows[-1]) / extent[1]]
+        borders = [cols[0] == 0, rows[0] == 0, cols[-1] == SIZE - 1, rows[-1] == SIZE - 1]
+        pixel = 1.5 / float(extent.min())
+        for edge, (low, high), at_border in zip(edges, FRAME_OFFSETS, borders, strict=True):
+            # Within its range (+-1 px of rounding to pixels), or clipped at the crop's border.
+            assert low - pixel <= float(edge) <= high + pixel or (bool(at_border)
+                                                                   and float(edge) > low)
+    cut_chin = (highest[1] - torch.tensor([int(torch.nonzero(kept[c].any(dim=1))[-1])
+                                           for c in range(16)])) > 0
+    assert cut_chin.any() and not cut_chin.all()  # some frames cut into the face, some not
+    plain = augment_batch(image, posmaps, mask, IDENTITY, torch.Generator().manual_seed(3))[0]
+    assert torch.equal(plain, image)
+    with pytest.raises(InvalidInputError, match="frame_prob"):
+        AugmentConfig(frame_prob=1.2).check()

@@ -16,20 +16,29 @@ Per sample (all draws from one ``torch.Generator``, so a batch is a function of 
    assuming typical ones. The image is resampled by it (bilinear, black outside) and the
    position map's x, y are mapped by it, z multiplied by ``sqrt(det)`` (s) — so every UV
    point stays on the image feature it was on;
-2. background: with probability ``background_prob``, the crop's black parts (pixels outside
+2. frame: with probability ``frame_prob``, every pixel outside an axis-aligned rectangle is
+   made black. Its edges are placed relative to the face's extent in the crop (the warped
+   position map's x, y range over the UV mask: width ``w``, height ``h``), each drawn
+   uniformly in :data:`FRAME_OFFSETS` (a fraction of ``w`` or ``h``; > 0 cuts into the face,
+   < 0 leaves a margin): UTKFace's tight photos end 0.03 landmark-box heights below the chin
+   (median, build v3), so without it the photo's edge tells the network where the chin is
+   (AFLW2000-3D photos blacked out the same way around their ground truth: v6's mean of
+   yaw bins 6.93 -> 5.40 %). The background step then fills the new black as any other.
+   No draw is made when ``frame_prob`` is 0;
+3. background: with probability ``background_prob``, the crop's black parts (pixels outside
    the photo: build crops of tight photos such as UTKFace's, and the similarity's padding;
    near-black regions at least 3 blocks of ``BLACK_BLOCK`` pixels wide, see
    :func:`black_regions`) are filled with a smooth random colour or with another crop of the
    batch (flipped both ways; its own black parts get the colour). Without it 91 % of the
    training crops frame the face with black, a shortcut real photos do not offer (the
    v1 model's loss rose 5x when the frame was filled: benchmarks/background_shortcut.py);
-3. a per-channel colour gain in [``color_min``, ``color_max``];
-4. synthetic occlusion: with probability ``occlusion_prob``, 1 to ``occlusion_max_count``
+4. a per-channel colour gain in [``color_min``, ``color_max``];
+5. synthetic occlusion: with probability ``occlusion_prob``, 1 to ``occlusion_max_count``
    axis-aligned rectangles or ellipses (sides ``occlusion_min_size`` .. ``max_size`` x S)
    filled with uniform noise (in 4 x 4 pixel blocks) or with the texture of another
    (flipped) crop of the batch.
    The position map is not changed: the network must predict the occluded face;
-5. resolution: with probability ``lowres_prob``, the crop is shrunk to a side of ``f`` x S,
+6. resolution: with probability ``lowres_prob``, the crop is shrunk to a side of ``f`` x S,
    ``f`` uniform in [``lowres_min_scale``, 1) (area average), and enlarged back (bilinear):
    the same face photographed with fewer pixels, or slightly out of focus. Without it the
    v5 model drew the chin 2.3 % of the face box lower on 300-W photos blurred by 1.5 px
@@ -48,6 +57,9 @@ from facerecon.train.config import AugmentConfig
 BLACK_LEVEL = 6.0  # JPEG keeps build crops' black margins within a few levels of 0
 EDGE_LEVEL = 18.0  # ... except next to the photo's edge
 BLACK_BLOCK = 4  # black regions are found on blocks of this many pixels (black_regions)
+#: Range (low, high) of each frame edge's offset into the face (left, top, right, bottom), as
+#: a fraction of the face's width or height in the crop (the frame step).
+FRAME_OFFSETS = ((-0.3, 0.1), (-0.3, 0.15), (-0.3, 0.1), (-0.3, 0.15))
 
 
 def _uniform(shape, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
@@ -185,6 +197,29 @@ def _occluders(images: torch.Tensor, config: AugmentConfig,
     return result
 
 
+def _frames(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Tensor,
+            probability: float, generator: torch.Generator) -> torch.Tensor:
+    """Black out chosen (B, 3, S, S) float images outside a rectangle placed about the face
+    extent of their (B, R, R, 3) crop-pixel position maps (module docstring, step 2)."""
+    batch, _, size, _ = images.shape
+    chosen = torch.rand(batch, generator=generator) < probability
+    low, high = torch.tensor(FRAME_OFFSETS, dtype=torch.float32).T
+    offsets = low + (high - low) * torch.rand((batch, 4), generator=generator)
+    if not chosen.any():
+        return images
+    device = images.device
+    points = posmaps[..., :2][:, uv_mask.to(posmaps.device)].float()  # (B, N, 2)
+    lowest, highest = points.amin(dim=1), points.amax(dim=1)
+    extent = (highest - lowest).clamp_min(1.0)
+    offsets = offsets.to(device) * extent.repeat(1, 2)
+    start, stop = lowest + offsets[:, :2], highest - offsets[:, 2:]
+    coords = torch.arange(size, dtype=torch.float32, device=device)
+    inside_x = (coords >= start[:, 0, None]) & (coords <= stop[:, 0, None])  # (B, S)
+    inside_y = (coords >= start[:, 1, None]) & (coords <= stop[:, 1, None])
+    keep = (inside_y[:, :, None] & inside_x[:, None, :]) | ~chosen.to(device)[:, None, None]
+    return images * keep[:, None].to(images.dtype)
+
+
 def _lower_resolution(images: torch.Tensor, config: AugmentConfig,
                       generator: torch.Generator) -> torch.Tensor:
     """Shrink chosen (B, 3, S, S) float images (area) and enlarge them back (bilinear)."""
@@ -285,6 +320,9 @@ def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Te
     linear, shift = sample_affine(batch, size, config, generator)
     floats = images.permute(0, 3, 1, 2).to(torch.float32)
     warped = warp_images(floats, linear, shift)
+    out_posmaps = warp_posmaps(posmaps, uv_mask, size, linear, shift)
+    if config.frame_prob > 0:
+        warped = _frames(warped, out_posmaps, uv_mask, config.frame_prob, generator)
     if config.background_prob > 0:
         warped = _backgrounds(warped, config.background_prob, generator)
     gains = _uniform((batch, 3), config.color_min, config.color_max, generator).float()
@@ -295,6 +333,5 @@ def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Te
     if config.lowres_prob > 0:
         coloured = _lower_resolution(coloured, config, generator)
     out_images = coloured.round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
-    out_posmaps = warp_posmaps(posmaps, uv_mask, size, linear, shift)
     return out_images, out_posmaps
 

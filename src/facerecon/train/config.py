@@ -57,6 +57,11 @@ class AugmentConfig:
     # The position map is unchanged. Off in runs v1-v8.
     lowres_prob: float = 0.0
     lowres_min_scale: float = 0.4
+    # Chance that everything outside a random rectangle around the face is made black
+    # (before the background step), its edges from outside the face to into it
+    # (facerecon.train.augment.FRAME_OFFSETS): UTKFace's tight photos end just below the chin,
+    # so the photo's own edge told the network where the chin is. Off in runs v1-v19.
+    frame_prob: float = 0.0
 
     def check(self) -> None:
         if not 0 <= self.rotation_deg <= 180 or not 0 <= self.translation <= 0.5:
@@ -77,6 +82,8 @@ class AugmentConfig:
             raise InvalidInputError("augment: need 0 < occlusion_min_size <= max_size <= 1")
         if not 0 <= self.background_prob <= 1:
             raise InvalidInputError("augment: background_prob in [0, 1]")
+        if not 0 <= self.frame_prob <= 1:
+            raise InvalidInputError("augment: frame_prob in [0, 1]")
 
 
 @dataclass
