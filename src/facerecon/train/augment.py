@@ -22,8 +22,9 @@ Per sample (all draws from one ``torch.Generator``, so a batch is a function of 
    uniformly in :data:`FRAME_OFFSETS` (a fraction of ``w`` or ``h``; > 0 cuts into the face,
    < 0 leaves a margin): UTKFace's tight photos end 0.03 landmark-box heights below the chin
    (median, build v3), so without it the photo's edge tells the network where the chin is
-   (AFLW2000-3D photos blacked out the same way around their ground truth: v6's mean of
-   yaw bins 6.93 -> 5.40 %). The background step then fills the new black as any other.
+   (AFLW2000-3D photos blacked out the same way around their ground truth lift v6's mouth
+   from 4.11 to 1.14 % of the box below the annotation: benchmarks/aflw2000_framed.py). The
+   background step then fills the new black as any other.
    No draw is made when ``frame_prob`` is 0;
 3. background: with probability ``background_prob``, the crop's black parts (pixels outside
    the photo: build crops of tight photos such as UTKFace's, and the similarity's padding;
