@@ -12,7 +12,10 @@ framed, with the mean signed vertical offset of the mouth and chin points (% of 
 y down).
 
 The framed photos leak the ground truth (the frame sits where the true chin is): a model
-that gains much more from it than the teacher does reads the chin off the photo's edge.
+that gains much more from it than the teacher does reads the chin off the photo's edge. The
+same frame with its bottom edge moved further down (``BOTTOM_MARGINS``, fractions of the
+box height below the chin; the other sides at UTKFace's medians) shows how far the chin
+follows the edge (``chin_dy`` per margin).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_framed.py \
         --data ../shared/data/aflw2000-3d --build /path/to/build --weights NAME=FILE [...]
@@ -41,6 +44,7 @@ COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_fra
 SIDES = ("left", "top", "right", "bottom")
 PHOTO_LEVEL = 8  # max(R, G, B) above this is photo, not the crop's black margin
 PHOTO_SHARE = 0.3  # a crop row/column is inside the photo when this share of it is photo
+BOTTOM_MARGINS = (0.15, 0.3, 0.6)  # further frames: bottom edge this far below the chin
 
 
 def photo_margins(build: Path, shard_step: int = 10) -> dict:
@@ -83,13 +87,18 @@ def framed(image: np.ndarray, truth: np.ndarray, margins: dict) -> np.ndarray:
 
 
 def score(predict, dataset: Aflw2000Dataset, margins: dict) -> dict:
-    """``{"as_is" | "framed": {mean_of_bins, mean, mouth_dy, chin_dy}}`` (%) of ``predict``."""
-    predictions: dict[str, dict] = {"as_is": {}, "framed": {}}
+    """``{view: {mean_of_bins, mean, mouth_dy, chin_dy}}`` (%) of ``predict``; views
+    ``as_is``, ``framed`` (UTKFace's margins) and ``framed_bottom_<m>`` (BOTTOM_MARGINS)."""
+    frames = {"framed": margins} | {f"framed_bottom_{m}": margins | {"bottom": m}
+                                    for m in BOTTOM_MARGINS}
+    predictions: dict[str, dict] = {"as_is": {}} | {name: {} for name in frames}
     for sample in dataset:
         image = read_image(sample.image_path)
         truth = sample.pts68[:, :2].astype(np.float64)
-        for name, shown in (("as_is", image), ("framed", framed(image, truth, margins))):
-            predictions[name][sample.image_path.name] = predict([shown], sample.roi_box[None])[0]
+        shown = {"as_is": image} | {name: framed(image, truth, frame)
+                                    for name, frame in frames.items()}
+        for name, picture in shown.items():
+            predictions[name][sample.image_path.name] = predict([picture], sample.roi_box[None])[0]
     truth = np.stack([sample.pts68[:, :2] for sample in dataset])
     box = np.atleast_1d(bbox_normalizer(truth))
     rows = {}
