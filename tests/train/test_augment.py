@@ -14,6 +14,7 @@ from facerecon.train.augment import (
     fill_black_regions,
     mirror_columns,
     mirror_samples,
+    replicate_photo,
     sample_affine,
 )
 from facerecon.train.config import AugmentConfig
@@ -314,3 +315,39 @@ def test_frame_blacks_out_around_the_face_within_its_offsets_and_keeps_the_targe
     assert torch.equal(plain, image)
     with pytest.raises(InvalidInputError, match="frame_prob"):
         AugmentConfig(frame_prob=1.2).check()
+
+
+def test_replicate_photo_continues_each_column_then_each_row():
+    images = _photo_on_black(1)
+    floats = images.permute(0, 3, 1, 2).float()
+    regions = black_regions(floats)
+    photo = images[0].float()
+    quarter, middle = SIZE // 4, SIZE // 2
+    for edge in (0, 2):  # continued from the photo's outermost pixels, or from 2 inside
+        out = replicate_photo(floats, regions, edge)[0].permute(1, 2, 0)
+        top, bottom, left = quarter + edge, -quarter - 1 - edge, quarter + edge
+        assert torch.equal(out[0, middle], photo[top, middle])  # above: a top row
+        assert torch.equal(out[-1, middle], photo[bottom, middle])  # below: a bottom row
+        assert torch.equal(out[middle, 0], photo[middle, left])  # left: a first column
+        assert torch.equal(out[0, 0], photo[top, left])  # corner: the corner
+        inner = slice(quarter + 1 + edge, -quarter - 1 - edge)
+        assert torch.equal(out[inner, inner], photo[inner, inner])  # photo and pupil kept
+    assert torch.equal(replicate_photo(floats, torch.zeros_like(regions), 0), floats)
+
+
+def test_background_replicate_continues_the_photo_in_chosen_crops_only():
+    images = _photo_on_black(8)
+    posmap, mask = _face_posmap()
+    posmaps = posmap.expand(8, -1, -1, -1)
+    config = dataclasses.replace(IDENTITY, background_prob=1.0, background_replicate=0.5)
+    out = augment_batch(images, posmaps, mask, config, torch.Generator().manual_seed(1))[0]
+    quarter, middle = SIZE // 4, SIZE // 2
+    continued = (out[:, :quarter - 2, middle] == images[:, quarter + 2, middle][:, None]).all(-1)
+    share = continued.all(dim=1)
+    assert share.any() and not share.all()  # some crops continue the photo, the rest do not
+    plain = dataclasses.replace(IDENTITY, background_prob=1.0)
+    first = augment_batch(images, posmaps, mask, plain, torch.Generator().manual_seed(1))[0]
+    assert not (first[:, :quarter - 2, middle] == images[:, quarter + 2, middle][:, None]).all(
+        -1).all(dim=1).any()
+    with pytest.raises(InvalidInputError, match="background_replicate"):
+        AugmentConfig(background_replicate=-0.1).check()

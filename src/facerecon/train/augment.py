@@ -30,7 +30,12 @@ Per sample (all draws from one ``torch.Generator``, so a batch is a function of 
    the photo: build crops of tight photos such as UTKFace's, and the similarity's padding;
    near-black regions at least 3 blocks of ``BLACK_BLOCK`` pixels wide, see
    :func:`black_regions`) are filled with a smooth random colour or with another crop of the
-   batch (flipped both ways; its own black parts get the colour). Without it 91 % of the
+   batch (flipped both ways; its own black parts get the colour), or, for a share
+   ``background_replicate`` of them, by continuing the photo (:func:`replicate_photo`: each
+   black pixel takes the nearest photo pixel of its column, else of its row; no draw is made
+   when it is 0). The plain fills keep the photo's edge; UTKFace's end just below the chin,
+   so the network learned to end the face where the photo ends (model v6's chin follows
+   such an edge, benchmarks/aflw2000_framed.py). Without the background step 91 % of the
    training crops frame the face with black, a shortcut real photos do not offer (the
    v1 model's loss rose 5x when the frame was filled: benchmarks/background_shortcut.py);
 4. a per-channel colour gain in [``color_min``, ``color_max``];
@@ -58,6 +63,7 @@ from facerecon.train.config import AugmentConfig
 BLACK_LEVEL = 6.0  # JPEG keeps build crops' black margins within a few levels of 0
 EDGE_LEVEL = 18.0  # ... except next to the photo's edge
 BLACK_BLOCK = 4  # black regions are found on blocks of this many pixels (black_regions)
+REPLICATE_EDGE = 2  # replicate_photo continues the photo from this many pixels inside it
 #: Range (low, high) of each frame edge's offset into the face (left, top, right, bottom), as
 #: a fraction of the face's width or height in the crop (the frame step).
 FRAME_OFFSETS = ((-0.3, 0.1), (-0.3, 0.15), (-0.3, 0.1), (-0.3, 0.15))
@@ -261,12 +267,46 @@ def black_regions(images: torch.Tensor) -> torch.Tensor:
     return (grown[..., :size, :size] > 0) & (level <= EDGE_LEVEL)
 
 
+def _nearest_valid(valid: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For (B, 1, S, S) bool ``valid``: the index along ``dim`` of each pixel's nearest valid
+    pixel on its line (ties: the lower index), and whether its line has one."""
+    size = valid.shape[dim]
+    shape = [1, 1, 1, 1]
+    shape[dim] = size
+    index = torch.arange(size, device=valid.device).view(shape).expand_as(valid)
+    before = torch.where(valid, index, -1).cummax(dim).values
+    after = torch.where(valid, index, size).flip(dim).cummin(dim).values.flip(dim)
+    use_before = (before >= 0) & ((after >= size) | (index - before <= after - index))
+    nearest = torch.where(use_before, before, after)
+    return nearest.clamp(0, size - 1), (before >= 0) | (after < size)
+
+
+def replicate_photo(images: torch.Tensor, regions: torch.Tensor,
+                    edge: int = REPLICATE_EDGE) -> torch.Tensor:
+    """(B, 3, S, S) float images with the pixels of ``regions`` ((B, 1, S, S) bool, e.g.
+    :func:`black_regions`), grown by ``edge`` pixels, set to the nearest other pixel of their
+    column, or of their row where the column has none; pixels with neither keep their value.
+    The growth replaces the photo's outermost pixels too: resampling blends them with the
+    black, and continuing them would draw a dark band along the photo's edge."""
+    regions = _max_filter(regions.float(), 2 * edge + 1) > 0 if edge > 0 else regions
+    result = images
+    for dim in (2, 3):  # columns (along rows), then rows
+        nearest, found = _nearest_valid(~regions, dim)
+        taken = torch.gather(result, dim, nearest.expand_as(result))
+        result = torch.where(regions & found, taken, result)
+        regions = regions & ~found
+    return result
+
+
 def _backgrounds(images: torch.Tensor, probability: float,
-                 generator: torch.Generator) -> torch.Tensor:
-    """Fill the black regions of chosen (B, 3, S, S) float images with a background."""
+                 generator: torch.Generator, replicate: float = 0.0) -> torch.Tensor:
+    """Fill the black regions of chosen (B, 3, S, S) float images with a background
+    (module docstring, step 3; ``replicate`` is ``background_replicate``)."""
     batch, _, size, _ = images.shape
     chosen = torch.rand(batch, generator=generator) < probability
     use_noise = torch.rand(batch, generator=generator) < 0.5
+    use_photo = (torch.rand(batch, generator=generator) < replicate if replicate > 0
+                 else torch.zeros(batch, dtype=torch.bool))
     # Smooth noise: a random colour whose brightness varies by +-60 levels over an 8 x 8 grid
     # upsampled bilinearly (walls, sky, blurred rooms rather than confetti).
     base = torch.rand((batch, 3, 1, 1), generator=generator) * 255.0
@@ -283,9 +323,13 @@ def _backgrounds(images: torch.Tensor, probability: float,
     donor = (chosen + 2) % batch
     other = torch.where(regions[donor], noise, images[donor]).flip(-1, -2)
     fill = torch.where(use_noise[chosen].to(device)[:, None, None, None], noise, other)
+    filled = torch.where(regions[chosen], fill, images[chosen])
+    if use_photo[chosen].any():
+        continued = replicate_photo(images[chosen], regions[chosen])
+        filled = torch.where(use_photo[chosen].to(device)[:, None, None, None], continued, filled)
     chosen = chosen.to(device)
     result = images.clone()
-    result[chosen] = torch.where(regions[chosen], fill, images[chosen])
+    result[chosen] = filled
     return result
 
 
@@ -325,7 +369,8 @@ def augment_batch(images: torch.Tensor, posmaps: torch.Tensor, uv_mask: torch.Te
     if config.frame_prob > 0:
         warped = _frames(warped, out_posmaps, uv_mask, config.frame_prob, generator)
     if config.background_prob > 0:
-        warped = _backgrounds(warped, config.background_prob, generator)
+        warped = _backgrounds(warped, config.background_prob, generator,
+                              config.background_replicate)
     gains = _uniform((batch, 3), config.color_min, config.color_max, generator).float()
     gains = gains.to(images.device)
     coloured = (warped * gains[:, :, None, None]).clamp(0, 255)

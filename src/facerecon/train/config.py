@@ -49,6 +49,11 @@ class AugmentConfig:
     # Chance that the black parts of a crop (outside the photo: UTKFace's tight photos, the
     # similarity's padding) get a background: another crop of the batch or smooth noise.
     background_prob: float = 0.8
+    # Share of those backgrounds that continue the photo instead: each black pixel takes the
+    # nearest photo pixel in its column (else in its row), so a tight photo's neck, hair and
+    # cheeks run on to the crop's edge and the face no longer ends where the photo ends.
+    # Off in runs v1-v19.
+    background_replicate: float = 0.0
     # Chance that a sample is mirrored left-right (image, and the position map's UV columns
     # and x: the UV layout is left-right symmetric). Off in runs v1-v3.
     flip_prob: float = 0.0
@@ -82,6 +87,8 @@ class AugmentConfig:
             raise InvalidInputError("augment: need 0 < occlusion_min_size <= max_size <= 1")
         if not 0 <= self.background_prob <= 1:
             raise InvalidInputError("augment: background_prob in [0, 1]")
+        if not 0 <= self.background_replicate <= 1:
+            raise InvalidInputError("augment: background_replicate in [0, 1]")
         if not 0 <= self.frame_prob <= 1:
             raise InvalidInputError("augment: frame_prob in [0, 1]")
 
