@@ -15,7 +15,9 @@ The framed photos leak the ground truth (the frame sits where the true chin is):
 that gains much more from it than the teacher does reads the chin off the photo's edge. The
 same frame with its bottom edge moved further down (``BOTTOM_MARGINS``, fractions of the
 box height below the chin; the other sides at UTKFace's medians) shows how far the chin
-follows the edge (``chin_dy`` per margin).
+follows the edge (``chin_dy`` per margin). The ``padded`` view pads each photo with
+``PAD`` pixels of its replicated border (predictions mapped back): the benchmark's crops
+lie inside the photos, so it should score as the photos do.
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_framed.py \
         --data ../shared/data/aflw2000-3d --build /path/to/build --weights NAME=FILE [...]
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import cv2
 import numpy as np
 from common import LANDMARK_PARTS, add_named_weights, named_weights, write_result
 
@@ -45,6 +48,7 @@ SIDES = ("left", "top", "right", "bottom")
 PHOTO_LEVEL = 8  # max(R, G, B) above this is photo, not the crop's black margin
 PHOTO_SHARE = 0.3  # a crop row/column is inside the photo when this share of it is photo
 BOTTOM_MARGINS = (0.15, 0.3, 0.6)  # further frames: bottom edge this far below the chin
+PAD = 300  # pixels of replicated border around each photo in the ``padded`` view
 
 
 def photo_margins(build: Path, shard_step: int = 10) -> dict:
@@ -88,10 +92,11 @@ def framed(image: np.ndarray, truth: np.ndarray, margins: dict) -> np.ndarray:
 
 def score(predict, dataset: Aflw2000Dataset, margins: dict) -> dict:
     """``{view: {mean_of_bins, mean, mouth_dy, chin_dy}}`` (%) of ``predict``; views
-    ``as_is``, ``framed`` (UTKFace's margins) and ``framed_bottom_<m>`` (BOTTOM_MARGINS)."""
+    ``as_is``, ``padded``, ``framed`` (UTKFace's margins) and ``framed_bottom_<m>``
+    (BOTTOM_MARGINS)."""
     frames = {"framed": margins} | {f"framed_bottom_{m}": margins | {"bottom": m}
                                     for m in BOTTOM_MARGINS}
-    predictions: dict[str, dict] = {"as_is": {}} | {name: {} for name in frames}
+    predictions: dict[str, dict] = {"as_is": {}, "padded": {}} | {name: {} for name in frames}
     for sample in dataset:
         image = read_image(sample.image_path)
         truth = sample.pts68[:, :2].astype(np.float64)
@@ -99,6 +104,10 @@ def score(predict, dataset: Aflw2000Dataset, margins: dict) -> dict:
                                     for name, frame in frames.items()}
         for name, picture in shown.items():
             predictions[name][sample.image_path.name] = predict([picture], sample.roi_box[None])[0]
+        padded = cv2.copyMakeBorder(image, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
+        points = predict([padded], sample.roi_box[None] + PAD)[0].copy()
+        points[:, :2] -= PAD
+        predictions["padded"][sample.image_path.name] = points
     truth = np.stack([sample.pts68[:, :2] for sample in dataset])
     box = np.atleast_1d(bbox_normalizer(truth))
     rows = {}
