@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from facerecon.errors import InvalidInputError
+from facerecon.morphable.ict import IctModel
 
 # Kernel width (ICT centimetres; the neutral outer inter-ocular distance is 8.9 cm) and ridge
 # (relative to the kernel's diagonal, 1), chosen on 1,100 real build photos (UTKFace teacher
@@ -76,8 +77,9 @@ class LandmarkSnap:
         self.ridge = float(ridge)
 
     @classmethod
-    def for_model(cls, model, mouth_open: float = DEFAULT_MOUTH_OPEN,
-                  sigma_cm: float = DEFAULT_SIGMA_CM, ridge: float = DEFAULT_RIDGE):
+    def for_model(cls, model: IctModel, mouth_open: float = DEFAULT_MOUTH_OPEN,
+                  sigma_cm: float = DEFAULT_SIGMA_CM, ridge: float = DEFAULT_RIDGE
+                  ) -> LandmarkSnap:
         """The snap of an :class:`facerecon.morphable.ict.IctModel`, its kernel measured on
         the neutral face with ``jawOpen`` at weight ``mouth_open`` in [0, 1] (module
         docstring).

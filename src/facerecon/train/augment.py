@@ -324,9 +324,10 @@ def _backgrounds(images: torch.Tensor, probability: float,
     other = torch.where(regions[donor], noise, images[donor]).flip(-1, -2)
     fill = torch.where(use_noise[chosen].to(device)[:, None, None, None], noise, other)
     filled = torch.where(regions[chosen], fill, images[chosen])
-    if use_photo[chosen].any():
-        continued = replicate_photo(images[chosen], regions[chosen])
-        filled = torch.where(use_photo[chosen].to(device)[:, None, None, None], continued, filled)
+    continued = chosen[use_photo[chosen]]  # only these crops pay for the replicate fill
+    if len(continued):
+        filled[use_photo[chosen].to(device)] = replicate_photo(images[continued],
+                                                               regions[continued])
     chosen = chosen.to(device)
     result = images.clone()
     result[chosen] = filled
