@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 
 from facerecon.cli.main import main
+from facerecon.data.shards import list_shards, read_shard_meta
 
 
 def test_profile_writes_views_and_a_sheet(shared_data, tmp_path):
@@ -29,9 +30,15 @@ def test_profile_writes_views_and_a_sheet(shared_data, tmp_path):
 def test_build_writes_shards_and_a_manifest(shared_data, tmp_path):
     out = tmp_path / "build"
     args = ["data", "build", "--shared-data", str(shared_data), "-o", str(out), "--limit", "2",
-            "--rotations", "1", "--workers", "1", "--seed", "3", "--sources", "300w/afw"]
+            "--rotations", "1", "--workers", "1", "--seed", "3", "--sources", "300w/afw",
+            "--teacher-labels-300w"]
     assert main(args) == 0
     manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["teacher_labels_300w"] is True
+    real = [meta for shard in list_shards(out) for meta in read_shard_meta(shard)
+            if not meta["synthetic"]]
+    assert real and all(meta["labels"] == ("teacher3d" if meta["split"] == "train" else "human2d")
+                        for meta in real)
     kept = manifest["photos"] - sum(manifest["photos_dropped"].values())
     assert manifest["photos"] == 2 and manifest["samples"] == 2 * kept
     assert sum(manifest["yaw_histogram"]["real"]) == kept

@@ -54,6 +54,9 @@ def register(data_sub) -> None:
     build.add_argument("--snap-mouth-open", type=float, default=DEFAULT_MOUTH_OPEN,
                        help="jawOpen weight of the snap's kernel geometry, 0-1 (lets the snap "
                             "part lips the fit closed; builds v1-v4: 0)")
+    build.add_argument("--teacher-labels-300w", action="store_true",
+                       help="label 300-W training photos with the teacher's 3D points instead "
+                            "of their human 2D annotation (val keeps the human points)")
     build.add_argument("--sources", default=None,
                        help="comma-separated source folders (default: 300w/helen-train,"
                        "300w/afw,utkface)")
@@ -100,7 +103,8 @@ def run_build(args) -> int:
                          crop_size=args.crop_size, posmap_resolution=args.posmap_resolution,
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
                          limit=args.limit, snap_landmarks=not args.no_snap,
-                         snap_mouth_open=args.snap_mouth_open)
+                         snap_mouth_open=args.snap_mouth_open,
+                         teacher_labels_300w=args.teacher_labels_300w)
     if args.sources:
         config = dataclasses.replace(
             config, sources=tuple(name for name in args.sources.split(",") if name))

@@ -3,7 +3,9 @@
 Sources (``shared_data`` laid out as shared/data, README there):
 
 - ``300w/helen-train`` and ``300w/afw``: human 68-point 2D annotations (``.pts``), fitted
-  with the jaw as a silhouette.
+  with the jaw as a silhouette; with ``teacher_labels_300w`` the training photos are labelled
+  by the teacher instead (ROI from the human landmark box, then the ``landmarks`` rule around
+  that first pass) and fitted like UTKFace's.
 - ``utkface``: no annotations; the 3DDFA_V2 teacher labels each photo in two passes (ROI =
   the whole image, then the ``landmarks`` ROI rule around the first pass) and the fit uses
   the teacher's 3D points.
@@ -69,6 +71,10 @@ class BuildConfig:
     max_residual_nme: float = DROP_RESIDUAL_NME
     snap_landmarks: bool = True  # move each fitted face onto its labels (morphable.snap)
     snap_mouth_open: float = DEFAULT_MOUTH_OPEN  # jawOpen of the snap's kernel (builds <= v4: 0)
+    # 300-W *training* photos labelled by the teacher's 3D points instead of their human 2D
+    # annotation, so that every training label follows one convention (val keeps the human
+    # points, the 300-W benchmark's truth)
+    teacher_labels_300w: bool = False
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
     def check(self) -> None:
@@ -153,7 +159,7 @@ def photo_rng(seed: int, image_id: str) -> np.random.Generator:
 #: Options added after builds had been made, with the value those builds used: a stored
 #: ``config.json`` without the key was made with that value (builds v1-v4 of docs/data.md).
 LEGACY_VALUES = {"snap_landmarks": False, "pitch_spread": 20.0, "pitch_limit": 30.0,
-                 "pitch_shift": 0.0, "snap_mouth_open": 0.0}
+                 "pitch_shift": 0.0, "snap_mouth_open": 0.0, "teacher_labels_300w": False}
 
 
 def config_document(config: BuildConfig) -> dict:

@@ -56,22 +56,51 @@ def _teacher(shared_data: Path):
     return _STATE["teacher"]
 
 
-def teacher_landmarks(teacher, images: list[np.ndarray]) -> np.ndarray:
-    """(B, 68, 3) teacher landmarks of aligned face photos: ROI = the whole image, then a
-    second pass with the ``landmarks`` ROI rule around the first pass (3DDFA_V2's re-crop)."""
+def teacher_landmarks(teacher, images: list[np.ndarray],
+                      first_rois: np.ndarray | None = None) -> np.ndarray:
+    """(B, 68, 3) teacher landmarks in two passes: ROI ``first_rois`` ((B, 4) ``xyxy``; None:
+    the whole image, for aligned face photos), then a second pass with the ``landmarks`` ROI
+    rule around the first pass (3DDFA_V2's re-crop)."""
     from facerecon.data.teacher import landmark_box, roi_from_box
 
     if not images:
         return np.zeros((0, 68, 3), np.float32)
-    whole = []
-    for image in images:
-        height, width = image.shape[:2]
-        side = float(max(height, width))
-        cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
-        whole.append([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
-    first = teacher.predict_batch(images, np.array(whole, np.float32))
+    if first_rois is None:
+        whole = []
+        for image in images:
+            height, width = image.shape[:2]
+            side = float(max(height, width))
+            cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+            whole.append([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+        first_rois = np.array(whole, np.float32)
+    first = teacher.predict_batch(images, np.asarray(first_rois, np.float32))
     rois = np.stack([roi_from_box(landmark_box(points), "landmarks") for points in first])
     return teacher.predict_batch(images, rois)
+
+
+def _photo_labels(shared_data: Path, records, images, config: dict
+                  ) -> list[tuple[np.ndarray, str]]:
+    """Per record its 68 labels and their kind: ``teacher3d`` (68, 3) for UTKFace (and for
+    300-W training photos with ``teacher_labels_300w``; first ROI from the human landmark
+    box), else the human ``.pts`` points ``human2d`` (68, 2)."""
+    from facerecon.data.pts import read_pts
+    from facerecon.data.teacher import landmark_box, roi_from_box
+
+    human = {i: read_pts(shared_data / record.path.replace(".jpg", ".pts"))
+             for i, record in enumerate(records) if record.source != "utkface"}
+    whole = [i for i, record in enumerate(records) if record.source == "utkface"]
+    boxed = [i for i in human
+             if config["teacher_labels_300w"] and records[i].split == "train"]
+    labels = {i: (points, "human2d") for i, points in human.items()}
+    if whole or boxed:
+        teacher = _teacher(shared_data)
+        labels.update((i, (points, "teacher3d")) for i, points in zip(
+            whole, teacher_landmarks(teacher, [images[i] for i in whole]), strict=True))
+        rois = np.array([roi_from_box(landmark_box(human[i]), "landmarks") for i in boxed],
+                        np.float32).reshape(-1, 4)
+        labels.update((i, (points, "teacher3d")) for i, points in zip(
+            boxed, teacher_landmarks(teacher, [images[i] for i in boxed], rois), strict=True))
+    return [labels[i] for i in range(len(records))]
 
 
 def _sample_dict(sample, meta: dict, annotation: np.ndarray) -> dict:
@@ -132,7 +161,6 @@ def process_shard(job) -> dict:
     """Build one shard and write it; returns its ``shard_info`` plus ``seconds`` taken.
 
     ``residual_nme`` lists every fitted photo's residual, dropped ones included."""
-    from facerecon.data.pts import read_pts
     from facerecon.data.shards import SHARD_SUFFIX, write_shard
     from facerecon.imageio import read_image
 
@@ -141,20 +169,12 @@ def process_shard(job) -> dict:
     start, cpu_start = time.perf_counter(), time.process_time()
     state = _models(shared_data, config)
     images = [read_image(shared_data / record.path) for record in spec.records]
-    utk = [i for i, record in enumerate(spec.records) if record.source == "utkface"]
-    labels: dict[int, np.ndarray] = {}
-    if utk:
-        points = teacher_landmarks(_teacher(shared_data), [images[i] for i in utk])
-        labels.update(zip(utk, points, strict=True))
+    labels = _photo_labels(shared_data, spec.records, images, config)
     samples: list[dict] = []
     dropped: dict[str, int] = {}
     residuals: list[float] = []
     for index, record in enumerate(spec.records):
-        if index in labels:
-            landmarks, kind = labels[index], "teacher3d"
-        else:
-            landmarks = read_pts(shared_data / record.path.replace(".jpg", ".pts"))
-            kind = "human2d"
+        landmarks, kind = labels[index]
         try:
             made = _photo_samples(record, images[index], landmarks, kind, config, state,
                                   residuals, dropped)
