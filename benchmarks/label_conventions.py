@@ -1,7 +1,7 @@
 """Whose convention does a model follow? Per-feature offsets from human and 3D-fit truth.
 
 Training labels come in two conventions: UTKFace's are the 3DDFA_V2 teacher's points, 300-W's
-the annotators' (until build v6, ``data build --teacher-labels-300w``). AFLW2000-3D's ground
+the annotators' (unless ``data build --labels-300w teacher`` or ``teacher_2d``). AFLW2000-3D's ground
 truth comes from 3D model fits, like the teacher's training labels. For each model (ROI
 crops of the benchmarks' protocols, pipeline as shipped) and the teacher this reports, on
 300-W's held-out split against the human points and on AFLW2000-3D against its original 2D

@@ -31,10 +31,10 @@ def test_build_writes_shards_and_a_manifest(shared_data, tmp_path):
     out = tmp_path / "build"
     args = ["data", "build", "--shared-data", str(shared_data), "-o", str(out), "--limit", "2",
             "--rotations", "1", "--workers", "1", "--seed", "3", "--sources", "300w/afw",
-            "--teacher-labels-300w"]
+            "--labels-300w", "teacher"]
     assert main(args) == 0
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["config"]["teacher_labels_300w"] is True
+    assert manifest["config"]["labels_300w"] == "teacher"
     real = [meta for shard in list_shards(out) for meta in read_shard_meta(shard)
             if not meta["synthetic"]]
     assert real and all(meta["labels"] == ("teacher3d" if meta["split"] == "train" else "human2d")

@@ -91,7 +91,8 @@ def test_snapped_build_puts_the_landmark_vertices_on_the_labels(shared_data, tmp
 
 @pytest.mark.parametrize("change", [{"pitch_spread": 91.0}, {"pitch_limit": -1.0},
                                     {"pitch_shift": 46.0}, {"pitch_shift": -50.0},
-                                    {"snap_mouth_open": 1.5}, {"snap_mouth_open": -0.1}])
+                                    {"snap_mouth_open": 1.5}, {"snap_mouth_open": -0.1},
+                                    {"labels_300w": "annotators"}])
 def test_config_check_names_the_bad_option(change):
     config = dataclasses.replace(BuildConfig(), **change)
     with pytest.raises(InvalidInputError, match=next(iter(change))):
@@ -109,9 +110,10 @@ def test_a_build_made_before_an_option_existed_resumes_with_the_old_value(tmp_pa
 
 
 def test_teacher_labels_300w_relabel_training_photos_only(shared_data):
-    """With ``teacher_labels_300w`` a 300-W training photo gets the teacher's 3D points, run
-    in the human landmark box, so they lie on the face (4.1 % from the human points on
-    average, docs/data.md); a validation photo keeps its human points."""
+    """With ``labels_300w="teacher"`` a 300-W training photo gets the teacher's 3D points,
+    run in the human landmark box, so they lie on the face (4.1 % from the human points on
+    average, docs/data.md); a validation photo keeps its human points; "teacher_2d" gives
+    the same points' x, y."""
     from facerecon.data.build_worker import _photo_labels
     from facerecon.data.pts import read_pts
     from facerecon.imageio import read_image
@@ -120,7 +122,7 @@ def test_teacher_labels_300w_relabel_training_photos_only(shared_data):
     records = [dataclasses.replace(r, split=split)
                for r, split in zip(records, ("train", "val", "train"), strict=True)]
     images = [read_image(shared_data / r.path) for r in records]
-    config = config_document(BuildConfig(teacher_labels_300w=True))
+    config = config_document(BuildConfig(labels_300w="teacher"))
     labels = _photo_labels(shared_data, records, images, config)
     assert [kind for _, kind in labels] == ["teacher3d", "human2d", "teacher3d"]
     for record, (points, kind) in zip(records, labels, strict=True):
@@ -133,3 +135,7 @@ def test_teacher_labels_300w_relabel_training_photos_only(shared_data):
         assert np.linalg.norm(points[:, :2] - human, axis=1).mean() / box < 0.1
     plain = _photo_labels(shared_data, records, images, config_document(BuildConfig()))
     assert [kind for _, kind in plain] == ["human2d"] * 3
+    flat = _photo_labels(shared_data, records, images,
+                         config_document(BuildConfig(labels_300w="teacher_2d")))
+    assert [kind for _, kind in flat] == ["teacher2d", "human2d", "teacher2d"]
+    np.testing.assert_array_equal(flat[0][0], labels[0][0][:, :2])

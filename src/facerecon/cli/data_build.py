@@ -26,6 +26,7 @@ from pathlib import Path
 
 
 def register(data_sub) -> None:
+    from facerecon.data.build import LABELS_300W
     from facerecon.morphable.snap import DEFAULT_MOUTH_OPEN
 
     build = data_sub.add_parser("build", help="build the training shards (fit, crop, rotate)",
@@ -54,9 +55,10 @@ def register(data_sub) -> None:
     build.add_argument("--snap-mouth-open", type=float, default=DEFAULT_MOUTH_OPEN,
                        help="jawOpen weight of the snap's kernel geometry, 0-1 (lets the snap "
                             "part lips the fit closed; builds v1-v4: 0)")
-    build.add_argument("--teacher-labels-300w", action="store_true",
-                       help="label 300-W training photos with the teacher's 3D points instead "
-                            "of their human 2D annotation (val keeps the human points)")
+    build.add_argument("--labels-300w", choices=LABELS_300W, default="human",
+                       help="labels of 300-W's training photos: their human 2D points, the "
+                            "teacher's 3D points, or the teacher's x, y fitted as 2D points "
+                            "(val keeps the human points)")
     build.add_argument("--sources", default=None,
                        help="comma-separated source folders (default: 300w/helen-train,"
                        "300w/afw,utkface)")
@@ -104,7 +106,7 @@ def run_build(args) -> int:
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
                          limit=args.limit, snap_landmarks=not args.no_snap,
                          snap_mouth_open=args.snap_mouth_open,
-                         teacher_labels_300w=args.teacher_labels_300w)
+                         labels_300w=args.labels_300w)
     if args.sources:
         config = dataclasses.replace(
             config, sources=tuple(name for name in args.sources.split(",") if name))

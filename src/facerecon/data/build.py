@@ -3,9 +3,9 @@
 Sources (``shared_data`` laid out as shared/data, README there):
 
 - ``300w/helen-train`` and ``300w/afw``: human 68-point 2D annotations (``.pts``), fitted
-  with the jaw as a silhouette; with ``teacher_labels_300w`` the training photos are labelled
-  by the teacher instead (ROI from the human landmark box, then the ``landmarks`` rule around
-  that first pass) and fitted like UTKFace's.
+  with the jaw as a silhouette; with ``labels_300w`` "teacher" or "teacher_2d" the training
+  photos are labelled by the teacher instead (ROI from the human landmark box, then the
+  ``landmarks`` rule around that first pass), fitted with depth like UTKFace's or as 2D points.
 - ``utkface``: no annotations; the 3DDFA_V2 teacher labels each photo in two passes (ROI =
   the whole image, then the ``landmarks`` ROI rule around the first pass) and the fit uses
   the teacher's 3D points.
@@ -44,6 +44,7 @@ from facerecon.morphable.snap import DEFAULT_MOUTH_OPEN
 
 SOURCES_300W = ("300w/helen-train", "300w/afw")
 SOURCE_UTKFACE = "utkface"
+LABELS_300W = ("human", "teacher", "teacher_2d")  # BuildConfig.labels_300w
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                      "NUMBA_NUM_THREADS")
 #: Yaw histogram bin edges (degrees): 15-degree bins centred on the view targets -90..90.
@@ -71,10 +72,11 @@ class BuildConfig:
     max_residual_nme: float = DROP_RESIDUAL_NME
     snap_landmarks: bool = True  # move each fitted face onto its labels (morphable.snap)
     snap_mouth_open: float = DEFAULT_MOUTH_OPEN  # jawOpen of the snap's kernel (builds <= v4: 0)
-    # 300-W *training* photos labelled by the teacher's 3D points instead of their human 2D
-    # annotation, so that every training label follows one convention (val keeps the human
-    # points, the 300-W benchmark's truth)
-    teacher_labels_300w: bool = False
+    # labels of 300-W's *training* photos (val keeps the human points, the 300-W benchmark's
+    # truth): "human" (their 2D annotation), "teacher" (the teacher's 3D points, fitted with
+    # depth like UTKFace's: one convention for every training label) or "teacher_2d" (the
+    # teacher's x, y fitted as 2D points, so depth comes from the fit's prior as for "human")
+    labels_300w: str = "human"
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
     def check(self) -> None:
@@ -86,6 +88,8 @@ class BuildConfig:
             raise InvalidInputError("pitch_shift must lie in [-45, 45] degrees")
         if not 0 <= self.snap_mouth_open <= 1:
             raise InvalidInputError("snap_mouth_open must lie in [0, 1]")
+        if self.labels_300w not in LABELS_300W:
+            raise InvalidInputError(f"labels_300w must be one of {LABELS_300W}")
         if self.posmap_resolution not in (128, 256) or self.texture_resolution not in (128, 256):
             raise InvalidInputError("posmap and texture resolutions must be 128 or 256")
         unknown = set(self.sources) - {*SOURCES_300W, SOURCE_UTKFACE}
@@ -159,7 +163,7 @@ def photo_rng(seed: int, image_id: str) -> np.random.Generator:
 #: Options added after builds had been made, with the value those builds used: a stored
 #: ``config.json`` without the key was made with that value (builds v1-v4 of docs/data.md).
 LEGACY_VALUES = {"snap_landmarks": False, "pitch_spread": 20.0, "pitch_limit": 30.0,
-                 "pitch_shift": 0.0, "snap_mouth_open": 0.0, "teacher_labels_300w": False}
+                 "pitch_shift": 0.0, "snap_mouth_open": 0.0, "labels_300w": "human"}
 
 
 def config_document(config: BuildConfig) -> dict:

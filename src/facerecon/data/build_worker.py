@@ -80,9 +80,10 @@ def teacher_landmarks(teacher, images: list[np.ndarray],
 
 def _photo_labels(shared_data: Path, records, images, config: dict
                   ) -> list[tuple[np.ndarray, str]]:
-    """Per record its 68 labels and their kind: ``teacher3d`` (68, 3) for UTKFace (and for
-    300-W training photos with ``teacher_labels_300w``; first ROI from the human landmark
-    box), else the human ``.pts`` points ``human2d`` (68, 2)."""
+    """Per record its 68 labels and their kind: ``teacher3d`` (68, 3) for UTKFace and for
+    300-W training photos with ``labels_300w`` "teacher" (first ROI from the human landmark
+    box), their x, y ``teacher2d`` (68, 2) with "teacher_2d", else the human ``.pts`` points
+    ``human2d`` (68, 2)."""
     from facerecon.data.pts import read_pts
     from facerecon.data.teacher import landmark_box, roi_from_box
 
@@ -90,7 +91,7 @@ def _photo_labels(shared_data: Path, records, images, config: dict
              for i, record in enumerate(records) if record.source != "utkface"}
     whole = [i for i, record in enumerate(records) if record.source == "utkface"]
     boxed = [i for i in human
-             if config["teacher_labels_300w"] and records[i].split == "train"]
+             if config["labels_300w"] != "human" and records[i].split == "train"]
     labels = {i: (points, "human2d") for i, points in human.items()}
     if whole or boxed:
         teacher = _teacher(shared_data)
@@ -98,8 +99,11 @@ def _photo_labels(shared_data: Path, records, images, config: dict
             whole, teacher_landmarks(teacher, [images[i] for i in whole]), strict=True))
         rois = np.array([roi_from_box(landmark_box(human[i]), "landmarks") for i in boxed],
                         np.float32).reshape(-1, 4)
-        labels.update((i, (points, "teacher3d")) for i, points in zip(
-            boxed, teacher_landmarks(teacher, [images[i] for i in boxed], rois), strict=True))
+        points = teacher_landmarks(teacher, [images[i] for i in boxed], rois)
+        if config["labels_300w"] == "teacher_2d":
+            labels.update((i, (p[:, :2], "teacher2d")) for i, p in zip(boxed, points, strict=True))
+        else:
+            labels.update((i, (p, "teacher3d")) for i, p in zip(boxed, points, strict=True))
     return [labels[i] for i in range(len(records))]
 
 
