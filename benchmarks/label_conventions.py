@@ -5,10 +5,11 @@ the annotators' (unless ``data build --labels-300w teacher`` or ``teacher_2d``).
 AFLW2000-3D's ground truth comes from 3D model fits, like the teacher's training labels.
 For each model (ROI crops of the benchmarks' protocols, pipeline as shipped: its registered
 surface sigma) and the teacher this reports, on 300-W's held-out split against the human
-points and on AFLW2000-3D against its original 2D ground truth, the box NME and the mean signed offset (x, y; % of sqrt(w*h) of the truth's
-68-point box; y down) of each feature, and the predicted 68-point box's height and width
-over the truth's (mean ratio). A model whose offsets match the teacher's on one set and the
-annotators' on the other has learned a convention per kind of photo.
+points and on AFLW2000-3D against its original 2D ground truth: the box NME, the mean signed
+offset (x, y; % of sqrt(w*h) of the truth's 68-point box; y down) of each feature, and the
+predicted 68-point box's height and width over the truth's (mean ratios). A model whose
+offsets match the teacher's on one set and the annotators' on the other has learned a
+convention per kind of photo.
 
 With ``--builds OLD NEW`` it also compares the labels (the fitted, snapped landmarks stored
 as ``annotation``) of the real 300-W training photos present in both builds: mean NME of
