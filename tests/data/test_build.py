@@ -118,7 +118,7 @@ def test_teacher_labels_300w_relabel_training_photos_only(shared_data):
     from facerecon.data.pts import read_pts
     from facerecon.imageio import read_image
 
-    records = [r for r in list_photos(shared_data, BuildConfig(sources=SOURCES_300W))][:3]
+    records = list_photos(shared_data, BuildConfig(sources=SOURCES_300W))[:3]
     records = [dataclasses.replace(r, split=split)
                for r, split in zip(records, ("train", "val", "train"), strict=True)]
     images = [read_image(shared_data / r.path) for r in records]
