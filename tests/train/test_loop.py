@@ -232,6 +232,41 @@ def test_gradient_loss_weight_adds_the_gradient_term_and_validation_scores_the_s
     assert scores["val_gradient_loss"] > 0 and 0 < scores["normal_error_deg"] < 180
 
 
+def test_landmark_loss_weight_adds_the_landmark_term_of_both_passes(tiny_build, tmp_path,
+                                                                    tiny_model):
+    from facerecon.train.augment import mirror_columns, mirror_posmaps
+    from facerecon.train.losses import landmark_loss, weighted_posmap_loss
+    from facerecon.train.validate import clamp_targets, forward
+
+    plain = Trainer(_config(tiny_build, tmp_path / "a", "augment.enabled=false",
+                            "landmark_loss_weight=2.0"))
+    mirrored = Trainer(_config(tiny_build, tmp_path / "b", "augment.enabled=false",
+                               "landmark_loss_weight=2.0", "mirror_consistency_weight=0.5"))
+    mirrored.model.load_state_dict(plain.model.state_dict())
+    batch = collate([plain.train_set[i] for i in range(2)])
+    target = clamp_targets(batch["posmap"], TINY.output_scale)
+    samples = plain.landmark_samples
+
+    def prn(a, b):
+        return float(weighted_posmap_loss(a, b, plain.weights, TINY.input_size))
+
+    def landmarks(a, b):
+        return float(landmark_loss(a, b, *samples, TINY.input_size))
+
+    with torch.no_grad():
+        pred = forward(plain.model, TINY, batch["image"], plain.device, True, True)
+        both = forward(plain.model, TINY, torch.cat([batch["image"], batch["image"].flip(2)]),
+                       plain.device, True, True)
+    front = both[:2]
+    back = mirror_posmaps(both[2:], mirror_columns(plain.uv_mask), TINY.input_size)
+    assert landmarks(pred, target) > 0
+    assert plain.train_step(batch) == pytest.approx(
+        prn(pred, target) + 2.0 * landmarks(pred, target), rel=1e-4)
+    expected = ((prn(front, target) + prn(back, target)) / 2 + 0.5 * prn(front, back)
+                + 2.0 * (landmarks(front, target) + landmarks(back, target)) / 2)
+    assert mirrored.train_step(batch) == pytest.approx(expected, rel=1e-4)
+
+
 def test_mirror_consistency_runs_crops_and_mirrors_in_one_pass(tiny_build, tmp_path,
                                                                 tiny_model):
     from facerecon.train.augment import mirror_columns, mirror_posmaps

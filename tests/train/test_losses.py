@@ -2,8 +2,14 @@ import pytest
 import torch
 
 from facerecon.errors import InvalidInputError
+from facerecon.posmap import decode
 from facerecon.topology import load_topology
-from facerecon.train.losses import loss_weights, posmap_gradient_loss, weighted_posmap_loss
+from facerecon.train.losses import (
+    landmark_loss,
+    loss_weights,
+    posmap_gradient_loss,
+    weighted_posmap_loss,
+)
 
 
 def test_uniform_error_gives_its_squared_size_in_percent_of_the_crop():
@@ -79,3 +85,47 @@ def test_gradient_loss_skips_pairs_with_a_weightless_pixel_and_has_gradients():
         posmap_gradient_loss(pred, target, torch.eye(4), 100)  # no weighted neighbours
     with pytest.raises(InvalidInputError):
         posmap_gradient_loss(pred, target[..., :2], weights, 100)
+
+
+def _landmark_samples(topology):
+    return (torch.tensor(topology.landmark_sample_index, dtype=torch.int64),
+            torch.tensor(topology.landmark_sample_weight, dtype=torch.float32))
+
+
+def test_landmark_loss_scores_the_landmarks_the_pipeline_decodes():
+    topology = load_topology(128)
+    generator = torch.Generator().manual_seed(3)
+    pred = torch.rand(2, 128, 128, 3, generator=generator) * 128
+    target = torch.rand(2, 128, 128, 3, generator=generator) * 128
+    value = float(landmark_loss(pred, target, *_landmark_samples(topology), 128))
+    difference = (decode(pred.numpy(), topology).landmarks
+                  - decode(target.numpy(), topology).landmarks)
+    expected = float((difference.astype("float64") ** 2).sum(-1).mean()) / 1.28 ** 2
+    assert value == pytest.approx(expected, rel=1e-5)
+    shifted = target + torch.tensor([3.0, 4.0, 0.0])  # every landmark 5 px = 3.9 % of 128 off
+    assert float(landmark_loss(shifted, target, *_landmark_samples(topology), 128)) == (
+        pytest.approx((5 / 1.28) ** 2, rel=1e-5))
+
+
+def test_landmark_loss_ignores_pixels_no_landmark_reads_and_has_gradients():
+    topology = load_topology(128)
+    samples = _landmark_samples(topology)
+    target = torch.zeros(1, 128, 128, 3)
+    pred = target.clone()
+    read = torch.zeros(128 * 128, dtype=torch.bool)
+    read[samples[0][samples[1] != 0]] = True
+    pred.view(1, -1, 3)[:, ~read] = 50.0  # every pixel no landmark reads is far off
+    assert float(landmark_loss(pred, target, *samples, 128)) == 0.0
+    pred.requires_grad_(True)
+    landmark_loss(pred, target + 1.0, *samples, 128).backward()
+    assert pred.grad.view(-1, 3)[read].abs().sum() > 0
+    assert pred.grad.view(-1, 3)[~read].abs().sum() == 0
+
+
+def test_landmark_loss_bad_shapes_raise():
+    samples = _landmark_samples(load_topology(128))
+    with pytest.raises(InvalidInputError, match="pred"):
+        landmark_loss(torch.zeros(1, 128, 128, 3), torch.zeros(1, 128, 128, 2), *samples, 128)
+    with pytest.raises(InvalidInputError, match="sample_index"):
+        landmark_loss(torch.zeros(1, 128, 128, 3), torch.zeros(1, 128, 128, 3), samples[0],
+                      samples[1][:, :5], 128)

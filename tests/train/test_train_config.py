@@ -55,6 +55,8 @@ def test_bad_overrides(tmp_path):
         load_config(None, ["data_dir=d", "workers=-1"])
     with pytest.raises(InvalidInputError, match="gradient_loss_weight"):
         load_config(None, ["data_dir=d", "gradient_loss_weight=-0.5"])
+    with pytest.raises(InvalidInputError, match="landmark_loss_weight"):
+        load_config(None, ["data_dir=d", "landmark_loss_weight=-1"])
 
 
 def test_missing_file():

@@ -118,6 +118,10 @@ class TrainConfig:
     # Weight of the gradient loss (neighbour differences against the target's, a smoother
     # surface; facerecon.train.losses) added to PRN's loss. 0 (off) in runs v1-v11.
     gradient_loss_weight: float = 0.0
+    # Weight of the landmark loss (the 68 landmarks decoded from the map as the pipeline reads
+    # them, squared 3D error; facerecon.train.losses.landmark_loss) added to PRN's loss, for
+    # the mirrored pass too (averaged) under mirror consistency. 0 (off) in runs v1-v24.
+    landmark_loss_weight: float = 0.0
     # Mirror consistency (ours): > 0 runs every batch also mirrored left-right, maps the
     # mirror's prediction back (facerecon.train.augment.mirror_posmaps) and minimises
     #   (PRN(pred, target) + PRN(back, target)) / 2 + weight * PRN(pred, back)
@@ -156,7 +160,7 @@ class TrainConfig:
                 raise InvalidInputError(f"{name} must be >= 1, got {getattr(self, name)}")
         non_negative = ("warmup_steps", "threads", "workers", "val_max_samples", "max_steps",
                         "max_minutes", "weight_decay", "gradient_loss_weight",
-                        "mirror_consistency_weight")
+                        "landmark_loss_weight", "mirror_consistency_weight")
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise InvalidInputError(f"{name} must be >= 0, got {getattr(self, name)}")

@@ -42,7 +42,12 @@ from facerecon.train.checkpoint import (
 )
 from facerecon.train.config import TrainConfig, from_dict
 from facerecon.train.dataset import ShardDataset, collate
-from facerecon.train.losses import loss_weights, posmap_gradient_loss, weighted_posmap_loss
+from facerecon.train.losses import (
+    landmark_loss,
+    loss_weights,
+    posmap_gradient_loss,
+    weighted_posmap_loss,
+)
 from facerecon.train.plot import write_curves
 from facerecon.train.validate import clamp_targets, forward, validate
 
@@ -143,10 +148,15 @@ class Trainer:
         except DataNotFoundError:
             self.val_set = None
         self.total_steps = config.epochs * self.steps_per_epoch
-        self.uv_mask = torch.tensor(load_topology(self.model_config.output_size).uv_mask,
-                                    device=self.device)
-        self.weights = loss_weights(load_topology(self.model_config.output_size).weight_mask,
-                                    self.device)
+        topology = load_topology(self.model_config.output_size)
+        self.uv_mask = torch.tensor(topology.uv_mask, device=self.device)
+        self.weights = loss_weights(topology.weight_mask, self.device)
+        # (68, K) where and how the pipeline reads the landmarks off a map (landmark loss).
+        self.landmark_samples = (
+            torch.tensor(topology.landmark_sample_index, dtype=torch.int64,
+                            device=self.device),
+            torch.tensor(topology.landmark_sample_weight, dtype=torch.float32,
+                            device=self.device))
         self.mirror_index = mirror_columns(self.uv_mask)  # (R, R) for mirror consistency
         optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
         self.optimizer = optimizer_class(self.model.parameters(), lr=config.lr,
@@ -206,7 +216,9 @@ class Trainer:
     def train_step(self, batch: dict) -> float:
         """One optimiser step on a collated batch; returns the loss it minimised (PRN's loss,
         with ``mirror_consistency_weight`` > 0 :meth:`_mirror_consistent_loss`, plus
-        ``gradient_loss_weight`` x the gradient loss of the unmirrored pass)."""
+        ``gradient_loss_weight`` x the gradient loss of the unmirrored pass, plus
+        ``landmark_loss_weight`` x the landmark loss, of both passes averaged under mirror
+        consistency)."""
         images = batch["image"].to(self.device, non_blocking=True)
         posmaps = batch["posmap"].to(self.device, non_blocking=True)
         if self.config.augment.enabled:
@@ -222,6 +234,8 @@ class Trainer:
                            self.config.channels_last)
             loss = weighted_posmap_loss(pred, target, self.weights,
                                         self.model_config.input_size)
+            if self.config.landmark_loss_weight > 0:
+                loss = loss + self.config.landmark_loss_weight * self._landmark_loss(pred, target)
         if self.config.gradient_loss_weight > 0:
             loss = loss + self.config.gradient_loss_weight * posmap_gradient_loss(
                 pred, target, self.weights, self.model_config.input_size)
@@ -247,7 +261,15 @@ class Trainer:
         supervised = (weighted_posmap_loss(pred, target, self.weights, size)
                       + weighted_posmap_loss(back, target, self.weights, size)) / 2
         consistency = weighted_posmap_loss(pred, back, self.weights, size)
-        return pred, supervised + self.config.mirror_consistency_weight * consistency
+        loss = supervised + self.config.mirror_consistency_weight * consistency
+        if self.config.landmark_loss_weight > 0:
+            landmarks = (self._landmark_loss(pred, target) + self._landmark_loss(back, target)) / 2
+            loss = loss + self.config.landmark_loss_weight * landmarks
+        return pred, loss
+
+    def _landmark_loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """:func:`landmark_loss` of (B, R, R, 3) maps with this model's topology and crop."""
+        return landmark_loss(pred, target, *self.landmark_samples, self.model_config.input_size)
 
     def validate(self) -> dict:
         """Validation of the current weights on the build's ``val`` split, as logged each
