@@ -11,9 +11,9 @@ subtracting from every point its mean signed offset over the images (what would 
 every bias were corrected perfectly).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_diagnosis.py \
-        --data ../shared/data/aflw2000-3d [--weights FILE]
+        --data ../shared/data/aflw2000-3d [--weights FILE --name aflw2000_diagnosis_run_vNN]
 
-Writes benchmarks/results/aflw2000_diagnosis.json and prints the same JSON.
+Writes benchmarks/results/<name>.json (default aflw2000_diagnosis) and prints the same JSON.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def main() -> int:
     parser.add_argument("--teacher", type=Path, default=None,
                         help="teacher-3ddfa folder (default: beside --data)")
     parser.add_argument("--weights", type=Path, default=None, help="default: shipped weights")
+    parser.add_argument("--name", default="aflw2000_diagnosis",
+                        help="result file name under benchmarks/results (without .json)")
     args = parser.parse_args()
     dataset = Aflw2000Dataset(args.data)
     teacher = Teacher.from_folder(args.teacher or args.data.parent / "teacher-3ddfa")
@@ -68,8 +70,11 @@ def main() -> int:
         images.append(row)
     bias = {name: {feature: np.round(o[:, part].mean((0, 1), dtype=np.float64), 2).tolist()
                    for feature, part in FEATURES.items()} for name, o in offsets.items()}
-    write_result("aflw2000_diagnosis", {
-        "command": COMMAND, "weights": str(args.weights or "shipped"), "images": images,
+    chosen = (("weights", args.weights), ("name", args.name))
+    command = COMMAND + "".join(f" --{key} {value}" for key, value in chosen
+                                if value not in (None, "aflw2000_diagnosis"))
+    write_result(args.name, {
+        "command": command, "weights": str(args.weights or "shipped"), "images": images,
         "mean_nme": {name: round(float(errors.mean()), 2) for name, errors in nme.items()},
         "mean_model_to_teacher": round(float(to_teacher.mean()), 2),
         "mean_offset_pct_xy": bias,
