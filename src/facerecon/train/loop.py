@@ -153,10 +153,9 @@ class Trainer:
         self.weights = loss_weights(topology.weight_mask, self.device)
         # (68, K) where and how the pipeline reads the landmarks off a map (landmark loss).
         self.landmark_samples = (
-            torch.tensor(topology.landmark_sample_index, dtype=torch.int64,
-                            device=self.device),
+            torch.tensor(topology.landmark_sample_index, dtype=torch.int64, device=self.device),
             torch.tensor(topology.landmark_sample_weight, dtype=torch.float32,
-                            device=self.device))
+                         device=self.device))
         self.mirror_index = mirror_columns(self.uv_mask)  # (R, R) for mirror consistency
         optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
         self.optimizer = optimizer_class(self.model.parameters(), lr=config.lr,
