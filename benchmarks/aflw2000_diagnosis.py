@@ -19,6 +19,7 @@ Writes benchmarks/results/<name>.json (default aflw2000_diagnosis) and prints th
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -70,11 +71,9 @@ def main() -> int:
         images.append(row)
     bias = {name: {feature: np.round(o[:, part].mean((0, 1), dtype=np.float64), 2).tolist()
                    for feature, part in FEATURES.items()} for name, o in offsets.items()}
-    chosen = (("weights", args.weights), ("name", args.name))
-    command = COMMAND + "".join(f" --{key} {value}" for key, value in chosen
-                                if value not in (None, "aflw2000_diagnosis"))
     write_result(args.name, {
-        "command": command, "weights": str(args.weights or "shipped"), "images": images,
+        "command": COMMAND, "arguments": sys.argv[1:],
+        "weights": str(args.weights or "shipped"), "images": images,
         "mean_nme": {name: round(float(errors.mean()), 2) for name, errors in nme.items()},
         "mean_model_to_teacher": round(float(to_teacher.mean()), 2),
         "mean_offset_pct_xy": bias,

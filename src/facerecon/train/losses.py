@@ -120,8 +120,10 @@ def landmark_loss(pred: torch.Tensor, target: torch.Tensor, sample_index: torch.
     if sample_index.shape != sample_weight.shape or sample_index.ndim != 2:
         raise InvalidInputError(f"sample_index {tuple(sample_index.shape)} and sample_weight "
                                 f"{tuple(sample_weight.shape)} must be the same (L, K)")
-    flat = (pred.float() - target.float()).flatten(1, 2)  # (B, R*R, 3): decode is linear
-    samples = flat[:, sample_index.reshape(-1)].unflatten(1, tuple(sample_index.shape))
+    pixels = sample_index.reshape(-1)  # gather the L*K read pixels before any arithmetic
+    difference = (pred.flatten(1, 2)[:, pixels].float()
+                  - target.flatten(1, 2)[:, pixels].float())  # (B, L*K, 3): decode is linear
+    samples = difference.unflatten(1, tuple(sample_index.shape))  # (B, L, K, 3)
     error = torch.einsum("blkc,lk->blc", samples, sample_weight)  # (B, L, 3)
     return error.square().sum(-1).mean() / (crop_size / 100.0) ** 2
 
