@@ -92,7 +92,8 @@ def test_snapped_build_puts_the_landmark_vertices_on_the_labels(shared_data, tmp
 @pytest.mark.parametrize("change", [{"pitch_spread": 91.0}, {"pitch_limit": -1.0},
                                     {"pitch_shift": 46.0}, {"pitch_shift": -50.0},
                                     {"snap_mouth_open": 1.5}, {"snap_mouth_open": -0.1},
-                                    {"labels_300w": "annotators"}])
+                                    {"labels_300w": "annotators"},
+                                    {"teacher_jaw_weight": 1.5}, {"teacher_jaw_weight": -0.5}])
 def test_config_check_names_the_bad_option(change):
     config = dataclasses.replace(BuildConfig(), **change)
     with pytest.raises(InvalidInputError, match=next(iter(change))):
@@ -139,3 +140,39 @@ def test_teacher_labels_300w_relabel_training_photos_only(shared_data):
                          config_document(BuildConfig(labels_300w="teacher_2d")))
     assert [kind for _, kind in flat] == ["teacher2d", "human2d", "teacher2d"]
     np.testing.assert_array_equal(flat[0][0], labels[0][0][:, :2])
+
+
+def test_teacher_fit_without_its_jaw_keeps_the_face_its_size(shared_data):
+    """The teacher's jaw points are not ICT's jaw vertices: fitted with them (weight 1, builds
+    <= v7) the face is inflated (scale about +15 % over the same points' x, y fitted in 2D,
+    identity far out in its prior; ``benchmarks/teacher_jaw_fit.py``); at weight 0 it keeps
+    the 2D fit's size, and the snap still puts every landmark vertex on the teacher's points."""
+    from facerecon.data.build_worker import (
+        _models,
+        _teacher,
+        teacher_fit_weights,
+        teacher_landmarks,
+    )
+    from facerecon.data.groundtruth import fit_photo
+    from facerecon.imageio import read_image
+
+    assert teacher_fit_weights(1.0) is None
+    weights = teacher_fit_weights(0.25)
+    assert weights.shape == (68,) and np.all(weights[:17] == 0.25) and np.all(weights[17:] == 1)
+    state = _models(shared_data, config_document(BuildConfig()))
+    teacher = _teacher(shared_data)
+    paths = sorted((shared_data / "utkface").glob("*.jpg"))[:: 2000]
+    ratios = {1.0: [], 0.0: []}
+    for path in paths:
+        image = read_image(path)
+        points = teacher_landmarks(teacher, [image])[0]
+        flat = state["fitter"].fit(points[:, :2])
+        for jaw_weight, kept in ratios.items():
+            photo = fit_photo(image, points, state["fitter"], state["model"], state["snap"],
+                              teacher_fit_weights(jaw_weight))
+            kept.append(photo.fit.pose.scale / flat.pose.scale)
+            snapped = photo.vertices[photo.fit.landmark_vertices]
+            box = np.sqrt(np.prod(np.ptp(points[:, :2], axis=0)))
+            assert np.linalg.norm(snapped - points, axis=1).mean() / box < 0.01
+    assert np.median(ratios[1.0]) > 1.08
+    assert abs(np.median(ratios[0.0]) - 1) < 0.05

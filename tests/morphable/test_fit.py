@@ -183,6 +183,21 @@ def test_rejects_bad_values(model, fitter, rng):
         IctFitter(model, identity_count=0)
 
 
+def test_points_of_weight_zero_stay_out_of_the_residual(model, fitter):
+    """A point the fit ignores (weight 0) gets its error but does not enter the residual."""
+    rng = np.random.default_rng(5)
+    _, _, _, truth = random_face(model, rng)
+    landmarks = truth[model.landmark_indices].copy()
+    landmarks[:17, 0] += 40.0  # a jaw that is not this face's
+    weights = np.ones(68)
+    weights[:17] = 0.0
+    result = fitter.fit(landmarks, weights)
+    used = result.point_errors_px[17:]
+    assert result.residual_px == pytest.approx(float(np.sqrt(np.mean(used**2))))
+    assert result.point_errors_px[:17].mean() > 30.0 and result.residual_px < 5.0
+    assert fitter.fit(landmarks).residual_px > 2 * result.residual_px
+
+
 def test_mirrored_2d_landmarks_are_dropped(model, fitter):
     """A mirrored 2D annotation fits as well as the real one, but only facing away."""
     rng = np.random.default_rng(21)

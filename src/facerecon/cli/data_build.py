@@ -59,6 +59,9 @@ def register(data_sub) -> None:
                        help="labels of 300-W's training photos: their human 2D points, the "
                             "teacher's 3D points, or the teacher's x, y fitted as 2D points "
                             "(val keeps the human points)")
+    build.add_argument("--teacher-jaw-weight", type=float, default=1.0,
+                       help="weight of the teacher's jaw points in the fit of its 3D points, "
+                            "0-1 (the snap still moves the jaw onto them; builds v1-v7: 1)")
     build.add_argument("--sources", default=None,
                        help="comma-separated source folders (default: 300w/helen-train,"
                        "300w/afw,utkface)")
@@ -106,7 +109,8 @@ def run_build(args) -> int:
                          photos_per_shard=args.photos_per_shard, seed=args.seed,
                          limit=args.limit, snap_landmarks=not args.no_snap,
                          snap_mouth_open=args.snap_mouth_open,
-                         labels_300w=args.labels_300w)
+                         labels_300w=args.labels_300w,
+                         teacher_jaw_weight=args.teacher_jaw_weight)
     if args.sources:
         config = dataclasses.replace(
             config, sources=tuple(name for name in args.sources.split(",") if name))

@@ -77,6 +77,11 @@ class BuildConfig:
     # depth like UTKFace's: one convention for every training label) or "teacher_2d" (the
     # teacher's x, y fitted as 2D points, so depth comes from the fit's prior as for "human")
     labels_300w: str = "human"
+    # weight of the teacher's 17 jaw points (iBUG 0-16) in the ICT fit of its 3D points (the
+    # snap still moves the jaw onto them): they are not ICT's jaw vertices, and at weight 1
+    # the fit inflates the face (scale +15 %, depth extent +17 %) to reach them (docs/data.md,
+    # build v8); builds <= v7: 1
+    teacher_jaw_weight: float = 1.0
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
     def check(self) -> None:
@@ -90,6 +95,8 @@ class BuildConfig:
             raise InvalidInputError("snap_mouth_open must lie in [0, 1]")
         if self.labels_300w not in LABELS_300W:
             raise InvalidInputError(f"labels_300w must be one of {LABELS_300W}")
+        if not 0 <= self.teacher_jaw_weight <= 1:
+            raise InvalidInputError("teacher_jaw_weight must lie in [0, 1]")
         if self.posmap_resolution not in (128, 256) or self.texture_resolution not in (128, 256):
             raise InvalidInputError("posmap and texture resolutions must be 128 or 256")
         unknown = set(self.sources) - {*SOURCES_300W, SOURCE_UTKFACE}
@@ -163,7 +170,8 @@ def photo_rng(seed: int, image_id: str) -> np.random.Generator:
 #: Options added after builds had been made, with the value those builds used: a stored
 #: ``config.json`` without the key was made with that value (builds v1-v4 of docs/data.md).
 LEGACY_VALUES = {"snap_landmarks": False, "pitch_spread": 20.0, "pitch_limit": 30.0,
-                 "pitch_shift": 0.0, "snap_mouth_open": 0.0, "labels_300w": "human"}
+                 "pitch_shift": 0.0, "snap_mouth_open": 0.0, "labels_300w": "human",
+                 "teacher_jaw_weight": 1.0}
 
 
 def config_document(config: BuildConfig) -> dict:

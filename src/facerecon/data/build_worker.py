@@ -107,6 +107,16 @@ def _photo_labels(shared_data: Path, records, images, config: dict
     return [labels[i] for i in range(len(records))]
 
 
+def teacher_fit_weights(jaw_weight: float) -> np.ndarray | None:
+    """(68,) fit weights for the teacher's 3D points: ``jaw_weight`` on the jaw (iBUG 0-16),
+    1 elsewhere; None (plain fit) at weight 1."""
+    if jaw_weight == 1.0:
+        return None
+    weights = np.ones(68)
+    weights[:17] = jaw_weight
+    return weights
+
+
 def _sample_dict(sample, meta: dict, annotation: np.ndarray) -> dict:
     from facerecon.data.shards import encode_jpeg
 
@@ -123,7 +133,8 @@ def _photo_samples(record, image, landmarks, labels: str, config: dict, state: d
 
     size = config["crop_size"]
     snap = state["snap"] if config["snap_landmarks"] else None
-    photo = fit_photo(image, landmarks, state["fitter"], state["model"], snap)
+    weights = teacher_fit_weights(config["teacher_jaw_weight"]) if labels == "teacher3d" else None
+    photo = fit_photo(image, landmarks, state["fitter"], state["model"], snap, weights)
     residuals.append(round(float(photo.fit.residual_nme), 5))
     if not photo.fit.is_plausible(config["max_residual_nme"]):
         reason = "residual" if photo.fit.faces_camera else "facing_away"

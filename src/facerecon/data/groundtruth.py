@@ -86,11 +86,12 @@ class Sample:
 
 
 def fit_photo(image: np.ndarray, landmarks, fitter: IctFitter, model: IctModel,
-              snap: LandmarkSnap | None = None) -> FittedPhoto:
+              snap: LandmarkSnap | None = None, weights=None) -> FittedPhoto:
     """Fit ICT to a photo's (68, 2) or (68, 3) landmarks (image pixels, iBUG order).
 
     Args:
         snap: when given, the fitted vertices are moved onto the landmarks (module docstring).
+        weights: optional (68,) per-landmark weights of the fit (the snap uses every point).
 
     Raises:
         InvalidInputError: bad image or landmarks.
@@ -99,7 +100,7 @@ def fit_photo(image: np.ndarray, landmarks, fitter: IctFitter, model: IctModel,
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise InvalidInputError(f"image must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
     points = np.asarray(landmarks, dtype=np.float32)
-    fit = fitter.fit(points)
+    fit = fitter.fit(points, weights)
     annotation = np.full((68, 3), np.nan, dtype=np.float32)
     annotation[:, : points.shape[1]] = points
     vertices = fit.vertices(model)

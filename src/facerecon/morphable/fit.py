@@ -89,7 +89,7 @@ class FitResult:
             points 0-7 and 9-16 are the chosen outline vertices).
         landmarks: (68, 3) float32 fitted landmarks in image coordinates.
         point_errors_px: (68,) float64 image-plane (x, y) distance to the input, pixels.
-        residual_px: RMS of ``point_errors_px``.
+        residual_px: RMS of ``point_errors_px`` over the points the fit used (non-zero weight).
         residual_nme: ``residual_px / sqrt(w * h)`` of the input landmarks' x, y box (the
             AFLW2000-3D normaliser; unlike the inter-ocular distance it does not shrink at
             large yaw). The drop rule in docs/fitting.md uses this value.
@@ -178,7 +178,8 @@ class IctFitter:
 
         Args:
             landmarks: image coordinates (x right, y down, z nearer larger), iBUG order.
-            weights: optional (68,) non-negative per-landmark weights.
+            weights: optional (68,) non-negative per-landmark weights; a point of weight 0
+                still gets its ``point_errors_px`` but does not enter the residual.
 
         Raises:
             InvalidInputError: wrong shape, non-finite values or bad weights.
@@ -199,7 +200,7 @@ class IctFitter:
             pose, coefficients = self._gauss_newton_step(rows, shape[rows], target,
                                                          point_weights, pose, coefficients)
         shape = self._shape(coefficients)
-        return self._result(shape, rows, pose, coefficients, target)
+        return self._result(shape, rows, pose, coefficients, target, point_weights > 0)
 
     def _shape(self, coefficients: np.ndarray) -> np.ndarray:
         # einsum, not matmul: no multi-threaded BLAS call for a product this small
@@ -252,7 +253,7 @@ class IctFitter:
         translation[:dims] += pose.scale * increment[4:]
         return Similarity(scale, rotation, translation), coefficients
 
-    def _result(self, shape, rows, similarity, coefficients, target) -> FitResult:
+    def _result(self, shape, rows, similarity, coefficients, target, used) -> FitResult:
         fitted = similarity.apply(shape[rows])
         translation = similarity.translation.copy()
         if target.shape[1] == 2:
@@ -261,7 +262,7 @@ class IctFitter:
         pose = Pose(similarity.scale, similarity.rotation, translation)
         errors = np.linalg.norm(fitted[:, :2] - target[:, :2], axis=1)
         box = target[:, :2].max(axis=0) - target[:, :2].min(axis=0)
-        residual = float(np.sqrt(np.mean(errors**2)))
+        residual = float(np.sqrt(np.mean(errors[used] ** 2)))
         identity = np.zeros(self.identity_total)
         identity[:self.identity_count] = coefficients[:self.identity_count]
         landmark_vertices = self.row_vertices[rows]
