@@ -8,7 +8,7 @@ Sources (``shared_data`` laid out as shared/data, README there):
   ``landmarks`` rule around that first pass), fitted with depth like UTKFace's or as 2D points.
 - ``utkface``: no annotations; the 3DDFA_V2 teacher labels each photo in two passes (ROI =
   the whole image, then the ``landmarks`` ROI rule around the first pass) and the fit uses
-  the teacher's 3D points.
+  the teacher's 3D points, its jaw points weighted by ``teacher_jaw_weight``.
 
 AFLW2000-3D is never read here (it is the test set).
 
@@ -79,7 +79,7 @@ class BuildConfig:
     labels_300w: str = "human"
     # weight of the teacher's 17 jaw points (iBUG 0-16) in the ICT fit of its 3D points (the
     # snap still moves the jaw onto them): they are not ICT's jaw vertices, and at weight 1
-    # the fit inflates the face (scale +15 %, depth extent +17 %) to reach them (docs/data.md,
+    # the fit inflates the face (scale +15 %, depth extent +16-17 %) to reach them (docs/data.md,
     # build v8); builds <= v7: 1
     teacher_jaw_weight: float = 1.0
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
