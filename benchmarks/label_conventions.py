@@ -16,14 +16,16 @@ as ``annotation``) of the real 300-W training photos present in both builds: mea
 NEW against OLD and the same per-feature offsets, i.e. how far a build option moved them.
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/label_conventions.py \\
-        --shared ../shared/data --weights NAME=FILE [NAME=FILE ...] [--builds OLD NEW]
+        --shared ../shared/data --weights NAME=FILE [NAME=FILE ...] [--builds OLD NEW] \\
+        [--name label_conventions]
 
-Writes benchmarks/results/label_conventions.json and prints the same JSON.
+Writes benchmarks/results/<name>.json and prints the same JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +79,8 @@ def main() -> int:
     add_named_weights(parser, "models to measure")
     parser.add_argument("--builds", nargs=2, type=Path, metavar=("OLD", "NEW"), default=None,
                         help="compare the 300-W training labels of two data builds")
+    parser.add_argument("--name", default="label_conventions",
+                        help="result file name under benchmarks/results (without .json)")
     args = parser.parse_args()
     weights = named_weights(parser, args.weights)
     teacher = Teacher.from_folder(args.shared / "teacher-3ddfa")
@@ -98,7 +102,8 @@ def main() -> int:
                                     paths, boxes)
         aflw_points[name] = predict_dataset(pipeline_predictor(reconstructor, "aflw_roi"), aflw)
     result = {
-        "command": COMMAND, "weights": {name: str(path) for name, path in weights.items()},
+        "command": COMMAND, "arguments": sys.argv[1:],
+        "weights": {name: str(path) for name, path in weights.items()},
         "300w_val": {"faces": len(faces), "rows": {
             name: offsets(np.stack([p[n][:, :2] for n in names]), w300_truth)
             for name, p in w300.items()}},
@@ -112,7 +117,7 @@ def main() -> int:
             "old": str(args.builds[0]), "new": str(args.builds[1]), "photos": len(common),
             "new_vs_old": offsets(np.stack([new[k] for k in common]),
                                   np.stack([old[k] for k in common]))}
-    write_result("label_conventions", result)
+    print(write_result(args.name, result))
     return 0
 
 
