@@ -168,7 +168,8 @@ def photo_rng(seed: int, image_id: str) -> np.random.Generator:
 
 
 #: Options added after builds had been made, with the value those builds used: a stored
-#: ``config.json`` without the key was made with that value (builds v1-v4 of docs/data.md).
+#: ``config.json`` without the key was made with that value (the earlier builds of
+#: docs/data.md).
 LEGACY_VALUES = {"snap_landmarks": False, "pitch_spread": 20.0, "pitch_limit": 30.0,
                  "pitch_shift": 0.0, "snap_mouth_open": 0.0, "labels_300w": "human",
                  "teacher_jaw_weight": 1.0}
