@@ -31,7 +31,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import write_result
+from common import LANDMARK_PARTS, write_result
 
 from facerecon.data.build_worker import teacher_fit_weights, teacher_landmarks
 from facerecon.data.groundtruth import fit_photo
@@ -53,7 +53,7 @@ def compare(image, teacher_points, reference_points, fitter, model, snap) -> dic
     flat = fitter.fit(teacher_points[:, :2])
     iod = float(np.linalg.norm(reference_points[36, :2] - reference_points[45, :2]))
     ref = reference.vertices - reference.vertices.mean(axis=0)
-    rows = {}
+    rows, jaw = {}, LANDMARK_PARTS["jaw"]
     for jaw_weight in JAW_WEIGHTS:
         photo = fit_photo(image, teacher_points, fitter, model, snap,
                           teacher_fit_weights(jaw_weight))
@@ -66,7 +66,7 @@ def compare(image, teacher_points, reference_points, fitter, model, snap) -> dic
                                              / iod * 100),
             "depth_distance_iod_pct": float(np.abs(vertices[:, 2] - ref[:, 2]).mean()
                                             / iod * 100),
-            "fit_jaw_error_iod_pct": float(photo.fit.point_errors_px[:17].mean() / iod * 100)}
+            "fit_jaw_error_iod_pct": float(photo.fit.point_errors_px[jaw].mean() / iod * 100)}
     return rows
 
 

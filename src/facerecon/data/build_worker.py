@@ -110,10 +110,12 @@ def _photo_labels(shared_data: Path, records, images, config: dict
 def teacher_fit_weights(jaw_weight: float) -> np.ndarray | None:
     """(68,) fit weights for the teacher's 3D points: ``jaw_weight`` on the jaw (iBUG 0-16),
     1 elsewhere; None (plain fit) at weight 1."""
+    from facerecon.topology.regions import JAW
+
     if jaw_weight == 1.0:
         return None
     weights = np.ones(68)
-    weights[:17] = jaw_weight
+    weights[list(JAW)] = jaw_weight
     return weights
 
 
