@@ -1,11 +1,14 @@
-"""How the teacher's jaw points bend the ICT fit of its 3D points (``--teacher-jaw-weight``).
+"""How the teacher's jaw points bend the ICT fit of its 3D points (``--teacher-jaw-weight``,
+``--teacher-jaw-outline``).
 
 The build fits ICT to the teacher's 68 3D points (UTKFace; 300-W with ``--labels-300w
 teacher``) and then snaps the fitted face onto them. The teacher's 17 jaw points are vertices
 of its own face model, not ICT's jaw vertices; to reach them in x, y and z the fit inflates
 the face and bends its identity. For each jaw weight of the fit this reports, on every 24th
 300-W photo (helen-train + afw; teacher in two passes, first ROI from the human landmark box,
-as the build) and every 400th UTKFace photo (whole-photo first ROI, as the build), medians of:
+as the build) and every 400th UTKFace photo (whole-photo first ROI, as the build), and for
+the jaw as an outline (``outline``: its z left out, fitted at weight 1 and snapped in x, y on
+the silhouette vertices, the inner 51 points in 3D), medians of:
 
 - ``scale_ratio``: the fit's scale over that of the same points' x, y fitted in 2D (jaw as a
   silhouette, depth from ICT's prior; no jaw vertex is forced);
@@ -33,7 +36,11 @@ from pathlib import Path
 import numpy as np
 from common import LANDMARK_PARTS, write_result
 
-from facerecon.data.build_worker import teacher_fit_weights, teacher_landmarks
+from facerecon.data.build_worker import (
+    teacher_fit_weights,
+    teacher_jaw_as_outline,
+    teacher_landmarks,
+)
 from facerecon.data.groundtruth import fit_photo
 from facerecon.data.pts import read_pts
 from facerecon.data.teacher import Teacher, landmark_box, roi_from_box
@@ -45,6 +52,8 @@ from facerecon.morphable.snap import DEFAULT_MOUTH_OPEN, LandmarkSnap
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/teacher_jaw_fit.py "
            "--shared ../shared/data")
 JAW_WEIGHTS = (1.0, 0.3, 0.1, 0.03, 0.0)
+#: The fits compared: jaw weights in 3D, then the jaw as an outline.
+SETTINGS = (*(str(weight) for weight in JAW_WEIGHTS), "outline")
 
 
 def compare(image, teacher_points, reference_points, fitter, model, snap) -> dict:
@@ -54,11 +63,14 @@ def compare(image, teacher_points, reference_points, fitter, model, snap) -> dic
     iod = float(np.linalg.norm(reference_points[36, :2] - reference_points[45, :2]))
     ref = reference.vertices - reference.vertices.mean(axis=0)
     rows, jaw = {}, LANDMARK_PARTS["jaw"]
-    for jaw_weight in JAW_WEIGHTS:
-        photo = fit_photo(image, teacher_points, fitter, model, snap,
-                          teacher_fit_weights(jaw_weight))
+    for setting in SETTINGS:
+        if setting == "outline":
+            photo = fit_photo(image, teacher_jaw_as_outline(teacher_points), fitter, model, snap)
+        else:
+            photo = fit_photo(image, teacher_points, fitter, model, snap,
+                              teacher_fit_weights(float(setting)))
         vertices = photo.vertices - photo.vertices.mean(axis=0)
-        rows[jaw_weight] = {
+        rows[setting] = {
             "scale_ratio": photo.fit.pose.scale / flat.pose.scale,
             "identity_norm": float(np.linalg.norm(photo.fit.identity)),
             "depth_extent_ratio": float(np.ptp(vertices[:, 2]) / np.ptp(ref[:, 2])),
@@ -71,9 +83,9 @@ def compare(image, teacher_points, reference_points, fitter, model, snap) -> dic
 
 
 def medians(per_photo: list[dict]) -> dict:
-    return {str(weight): {key: round(float(np.median([row[weight][key] for row in per_photo])), 3)
-                          for key in per_photo[0][weight]}
-            for weight in JAW_WEIGHTS}
+    return {setting: {key: round(float(np.median([row[setting][key] for row in per_photo])), 3)
+                      for key in per_photo[0][setting]}
+            for setting in SETTINGS}
 
 
 def main() -> int:
@@ -97,7 +109,7 @@ def main() -> int:
         image = read_image(path)
         points = teacher_landmarks(teacher, [image])[0]
         utkface.append(compare(image, points, points[:, :2], fitter, model, snap))
-    result = {"command": COMMAND, "jaw_weights": list(JAW_WEIGHTS),
+    result = {"command": COMMAND, "jaw_weights": list(JAW_WEIGHTS), "settings": list(SETTINGS),
               "300w": {"photos": len(w300), "reference": "human 2D fit, snapped",
                        "medians": medians(w300)},
               "utkface": {"photos": len(utkface), "reference": "teacher x, y 2D fit, snapped",

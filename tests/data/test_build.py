@@ -145,12 +145,14 @@ def test_teacher_labels_300w_relabel_training_photos_only(shared_data):
 def test_teacher_fit_without_its_jaw_keeps_the_face_its_size(shared_data):
     """The teacher's jaw points are not ICT's jaw vertices: fitted with them (weight 1, builds
     <= v7) the face is inflated (scale about +15 % over the same points' x, y fitted in 2D,
-    identity far out in its prior; ``benchmarks/teacher_jaw_fit.py``); at weight 0 it keeps
-    the 2D fit's size, and the snap still puts every landmark vertex on the teacher's points."""
+    identity far out in its prior; ``benchmarks/teacher_jaw_fit.py``); at weight 0, or with the
+    jaw as an outline (its z left out), it keeps the 2D fit's size, and the snap still puts
+    every landmark vertex on the teacher's points (the outline's in x, y)."""
     from facerecon.data.build_worker import (
         _models,
         _teacher,
         teacher_fit_weights,
+        teacher_jaw_as_outline,
         teacher_landmarks,
     )
     from facerecon.data.groundtruth import fit_photo
@@ -162,17 +164,26 @@ def test_teacher_fit_without_its_jaw_keeps_the_face_its_size(shared_data):
     state = _models(shared_data, config_document(BuildConfig()))
     teacher = _teacher(shared_data)
     paths = sorted((shared_data / "utkface").glob("*.jpg"))[:: 2000]
-    ratios = {1.0: [], 0.0: []}
+    ratios = {1.0: [], 0.0: [], "outline": []}
     for path in paths:
         image = read_image(path)
         points = teacher_landmarks(teacher, [image])[0]
         flat = state["fitter"].fit(points[:, :2])
-        for jaw_weight, kept in ratios.items():
-            photo = fit_photo(image, points, state["fitter"], state["model"], state["snap"],
-                              teacher_fit_weights(jaw_weight))
+        box = np.sqrt(np.prod(np.ptp(points[:, :2], axis=0)))
+        for setting, kept in ratios.items():
+            if setting == "outline":
+                targets = teacher_jaw_as_outline(points)
+                assert np.isnan(targets[:17, 2]).all() and np.isfinite(targets[17:]).all()
+                photo = fit_photo(image, targets, state["fitter"], state["model"],
+                                  state["snap"])
+            else:
+                targets = points
+                photo = fit_photo(image, points, state["fitter"], state["model"],
+                                  state["snap"], teacher_fit_weights(setting))
             kept.append(photo.fit.pose.scale / flat.pose.scale)
             snapped = photo.vertices[photo.fit.landmark_vertices]
-            box = np.sqrt(np.prod(np.ptp(points[:, :2], axis=0)))
-            assert np.linalg.norm(snapped - points, axis=1).mean() / box < 0.01
+            error = np.linalg.norm(np.nan_to_num(snapped - targets), axis=1)
+            assert error.mean() / box < 0.01
     assert np.median(ratios[1.0]) > 1.08
     assert abs(np.median(ratios[0.0]) - 1) < 0.05
+    assert abs(np.median(ratios["outline"]) - 1) < 0.05

@@ -170,6 +170,54 @@ def test_rejects_bad_shapes(fitter, landmarks):
         fitter.fit(landmarks)
 
 
+@pytest.mark.parametrize("yaw", [40.0, -40.0])
+def test_mixed_input_inner_points_3d_jaw_as_outline(model, fitter, yaw):
+    """Inner points with z and a jaw outline without: the jaw marches to the silhouette and
+    depth is observed (not centred); the face comes back as well as from 3D input."""
+    rng = np.random.default_rng(21 if yaw > 0 else 22)
+    for _ in range(4):
+        identity, expression, pose, truth = random_face(model, rng, yaw=yaw)
+        vertices = silhouette_vertices(fitter, model, identity, expression, pose)
+        landmarks = truth[vertices] + rng.normal(size=(68, 3))
+        landmarks[fitter.contours.landmarks, 2] = np.nan
+        result = fitter.fit(landmarks)
+        assert rotation_error_deg(result.pose.rotation, pose.rotation) < 4.0
+        assert abs(result.pose.scale / pose.scale - 1) < 0.1
+        assert result.residual_px < 3.0
+        jaw = fitter.contours.landmarks
+        assert np.sum(result.landmark_vertices[jaw] == vertices[jaw]) >= 10
+        pixels, ratio = dense_error(result, model, truth, match_depth=False)
+        assert ratio < 0.05, (pixels, ratio)
+
+
+def test_mixed_input_jaw_depth_does_not_bend_the_face(model, fitter):
+    """A jaw whose z lies in front of the face's (the teacher's jaw points are vertices of
+    its own face model) bends a 3D fit's identity; left out as an outline (z NaN) it does
+    not: the face comes back as from clean points."""
+    rng = np.random.default_rng(23)
+    for _ in range(3):
+        _, _, pose, truth = random_face(model, rng, yaw=0.0)
+        landmarks = truth[model.landmark_indices].astype(np.float64)
+        landmarks[fitter.contours.landmarks, 2] += 0.3 * 8.9 * pose.scale  # 0.3 IOD forward
+        bent = fitter.fit(landmarks)
+        landmarks[fitter.contours.landmarks, 2] = np.nan
+        outline = fitter.fit(landmarks)
+        bent_ratio, outline_ratio = (dense_error(r, model, truth, False)[1]
+                                     for r in (bent, outline))
+        assert outline_ratio < 0.05 and bent_ratio > 2 * outline_ratio
+        assert np.linalg.norm(outline.identity) < 0.5 * np.linalg.norm(bent.identity)
+
+
+def test_mixed_input_needs_points_with_depth(model, fitter, rng):
+    _, _, _, truth = random_face(model, rng)
+    landmarks = truth[model.landmark_indices].astype(np.float64)
+    landmarks[2:, 2] = np.nan  # two points with z are too few for a 3D pose
+    with pytest.raises(InvalidInputError, match="at least 3"):
+        fitter.fit(landmarks)
+    landmarks[:, 2] = np.nan  # no z at all: plain 2D input
+    assert fitter.fit(landmarks).residual_px < 3.0
+
+
 def test_rejects_bad_values(model, fitter, rng):
     _, _, _, truth = random_face(model, rng)
     landmarks = truth[model.landmark_indices]

@@ -60,6 +60,24 @@ def test_2d_targets_keep_depth_and_nan_depth_counts_as_2d(grid_face, rng):
     np.testing.assert_array_equal(snapped, snap.snap(vertices, landmarks, targets[:, :2]))
 
 
+def test_points_without_depth_move_x_y_and_their_z_follows_the_others(grid_face, rng):
+    """A target row with z NaN (the teacher's jaw as an outline) is matched in x, y; z is
+    spread from the points with depth alone, so those points still land in 3D."""
+    neutral, landmarks = grid_face
+    vertices = neutral * 10.0
+    targets = vertices[landmarks] + rng.normal(0, 2.0, (68, 3))
+    outline = np.arange(68) < 17  # the first row of landmarks
+    targets[outline, 2] = np.nan
+    snapped = LandmarkSnap(neutral, 2.0, 1e-6).snap(vertices, landmarks, targets)
+    np.testing.assert_allclose(snapped[landmarks, :2], targets[:, :2], atol=1e-3)
+    np.testing.assert_allclose(snapped[landmarks[~outline]], targets[~outline], atol=1e-3)
+    assert np.all(np.isfinite(snapped))
+    depth_only = LandmarkSnap(neutral, 2.0, 1e-6).displacement(landmarks[~outline],
+                                                               (targets - vertices[landmarks])
+                                                               [~outline, 2:])
+    np.testing.assert_allclose(snapped[:, 2], vertices[:, 2] + depth_only[:, 0], atol=1e-4)
+
+
 def test_a_vertex_used_twice_gets_the_mean_residual(grid_face):
     neutral, landmarks = grid_face
     landmarks = landmarks.copy()

@@ -62,6 +62,10 @@ def register(data_sub) -> None:
     build.add_argument("--teacher-jaw-weight", type=float, default=1.0,
                        help="weight of the teacher's jaw points in the fit of its 3D points, "
                             "0-1 (the snap still moves the jaw onto them; builds v1-v7: 1)")
+    build.add_argument("--teacher-jaw-outline", action="store_true",
+                       help="fit and snap the teacher's jaw points in x, y only, as an outline "
+                            "on the silhouette like the annotators' jaw (its inner points keep "
+                            "their z; builds v1-v9: off)")
     build.add_argument("--sources", default=None,
                        help="comma-separated source folders (default: 300w/helen-train,"
                        "300w/afw,utkface)")
@@ -110,7 +114,8 @@ def run_build(args) -> int:
                          limit=args.limit, snap_landmarks=not args.no_snap,
                          snap_mouth_open=args.snap_mouth_open,
                          labels_300w=args.labels_300w,
-                         teacher_jaw_weight=args.teacher_jaw_weight)
+                         teacher_jaw_weight=args.teacher_jaw_weight,
+                         teacher_jaw_outline=args.teacher_jaw_outline)
     if args.sources:
         config = dataclasses.replace(
             config, sources=tuple(name for name in args.sources.split(",") if name))

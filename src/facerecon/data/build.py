@@ -8,7 +8,8 @@ Sources (``shared_data`` laid out as shared/data, README there):
   ``landmarks`` rule around that first pass), fitted with depth like UTKFace's or as 2D points.
 - ``utkface``: no annotations; the 3DDFA_V2 teacher labels each photo in two passes (ROI =
   the whole image, then the ``landmarks`` ROI rule around the first pass) and the fit uses
-  the teacher's 3D points, its jaw points weighted by ``teacher_jaw_weight``.
+  the teacher's 3D points, its jaw points weighted by ``teacher_jaw_weight`` (and, with
+  ``teacher_jaw_outline``, fitted and snapped as a 2D outline).
 
 AFLW2000-3D is never read here (it is the test set).
 
@@ -82,6 +83,10 @@ class BuildConfig:
     # the fit inflates the face (scale +15 %, depth extent +16-17 %) to reach them (docs/data.md,
     # build v8); builds <= v7: 1
     teacher_jaw_weight: float = 1.0
+    # the teacher's jaw as an outline: its 17 jaw points fitted and snapped in x, y only, on
+    # the silhouette vertices under the photo's pose, as the annotators' jaw is; its inner 51
+    # points keep their z (build v10); builds <= v9: False (the jaw's z is the teacher's)
+    teacher_jaw_outline: bool = False
     sources: tuple[str, ...] = (*SOURCES_300W, SOURCE_UTKFACE)
 
     def check(self) -> None:
@@ -172,7 +177,7 @@ def photo_rng(seed: int, image_id: str) -> np.random.Generator:
 #: docs/data.md).
 LEGACY_VALUES = {"snap_landmarks": False, "pitch_spread": 20.0, "pitch_limit": 30.0,
                  "pitch_shift": 0.0, "snap_mouth_open": 0.0, "labels_300w": "human",
-                 "teacher_jaw_weight": 1.0}
+                 "teacher_jaw_weight": 1.0, "teacher_jaw_outline": False}
 
 
 def config_document(config: BuildConfig) -> dict:

@@ -119,6 +119,17 @@ def teacher_fit_weights(jaw_weight: float) -> np.ndarray | None:
     return weights
 
 
+def teacher_jaw_as_outline(points: np.ndarray) -> np.ndarray:
+    """The teacher's (68, 3) points with the jaw's z (iBUG 0-16) set to NaN: the fit and the
+    snap then treat the jaw as a 2D outline on the silhouette, as the annotators' jaw, and
+    the inner 51 points in 3D (:meth:`facerecon.morphable.fit.IctFitter.fit`)."""
+    from facerecon.topology.regions import JAW
+
+    outline = np.array(points, dtype=np.float32)
+    outline[list(JAW), 2] = np.nan
+    return outline
+
+
 def _sample_dict(sample, meta: dict, annotation: np.ndarray) -> dict:
     from facerecon.data.shards import encode_jpeg
 
@@ -135,7 +146,11 @@ def _photo_samples(record, image, landmarks, labels: str, config: dict, state: d
 
     size = config["crop_size"]
     snap = state["snap"] if config["snap_landmarks"] else None
-    weights = teacher_fit_weights(config["teacher_jaw_weight"]) if labels == "teacher3d" else None
+    weights = None
+    if labels == "teacher3d":
+        weights = teacher_fit_weights(config["teacher_jaw_weight"])
+        if config["teacher_jaw_outline"]:
+            landmarks = teacher_jaw_as_outline(landmarks)
     photo = fit_photo(image, landmarks, state["fitter"], state["model"], snap, weights)
     residuals.append(round(float(photo.fit.residual_nme), 5))
     if not photo.fit.is_plausible(config["max_residual_nme"]):

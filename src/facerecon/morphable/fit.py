@@ -176,29 +176,45 @@ class IctFitter:
     def fit(self, landmarks, weights=None) -> FitResult:
         """Fit to (68, 3) landmarks (x, y, z: uses depth) or (68, 2) (x, y: jaw silhouette).
 
+        A (68, 3) input may leave some points' z NaN: those points are fitted in x, y only,
+        and those of the jaw outline (iBUG 0-7, 9-16) follow the silhouette as in 2D input
+        (e.g. the teacher's inner points in 3D with its jaw as an outline). All z NaN is 2D.
+
         Args:
             landmarks: image coordinates (x right, y down, z nearer larger), iBUG order.
             weights: optional (68,) non-negative per-landmark weights; a point of weight 0
                 still gets its ``point_errors_px`` but does not enter the residual.
 
         Raises:
-            InvalidInputError: wrong shape, non-finite values or bad weights.
+            InvalidInputError: wrong shape, non-finite x, y, or bad weights, or fewer than
+                three weighted points with depth in mixed input.
         """
         target = np.asarray(landmarks, dtype=np.float64)
         if target.ndim != 2 or target.shape[0] != 68 or target.shape[1] not in (2, 3):
             raise InvalidInputError(f"landmarks must be (68, 2) or (68, 3), got {target.shape}")
-        if not np.all(np.isfinite(target)):
+        if target.shape[1] == 3 and np.isnan(target[:, 2]).all():
+            target = target[:, :2]
+        if not np.all(np.isfinite(target[:, :2])) or np.isinf(target).any():
             raise InvalidInputError("landmarks hold NaN or infinite values")
         point_weights = _point_weights(weights)
+        has_depth = np.isfinite(target[:, 2]) if target.shape[1] == 3 else np.zeros(68, bool)
+        if target.shape[1] == 3 and np.count_nonzero(has_depth & (point_weights > 0)) < 3:
+            raise InvalidInputError("mixed landmarks need at least 3 weighted points with z")
+        target = np.nan_to_num(target)  # an unknown z gets weight 0 in that axis
+        axis_weights = np.repeat(point_weights[:, None], target.shape[1], axis=1)
+        if target.shape[1] == 3:
+            axis_weights[:, 2] *= has_depth
+        outline = np.isin(np.arange(68), self.contours.landmarks) & ~has_depth
         coefficients = np.zeros(self.basis.shape[2])
         rows = self.landmark_rows
-        pose = self._initial_pose(self.mean[rows], target, point_weights)
+        # the starting pose: Umeyama on the points with depth (3D input), else all (2D)
+        pose = self._initial_pose(self.mean[rows], target, axis_weights[:, -1])
         for _ in range(self.iterations):
             shape = self._shape(coefficients)
-            if target.shape[1] == 2:
-                rows = self._silhouette_rows(shape, pose)
+            if outline.any():
+                rows = self._silhouette_rows(shape, pose, outline)
             pose, coefficients = self._gauss_newton_step(rows, shape[rows], target,
-                                                         point_weights, pose, coefficients)
+                                                         axis_weights, pose, coefficients)
         shape = self._shape(coefficients)
         return self._result(shape, rows, pose, coefficients, target, point_weights > 0)
 
@@ -212,17 +228,22 @@ class IctFitter:
         start = affine_pose(model_points, target, point_weights)
         return orthographic_pose(model_points, target, point_weights, start, self.pose_steps)
 
-    def _silhouette_rows(self, shape: np.ndarray, pose: Similarity) -> np.ndarray:
+    def _silhouette_rows(self, shape: np.ndarray, pose: Similarity,
+                         outline: np.ndarray) -> np.ndarray:
+        """Rows of the 68 points with the jaw points marked in ``outline`` (68,) bool moved
+        to the silhouette vertices under ``pose``."""
         yaw, pitch, _ = euler_from_rotation(pose.rotation)
         row_x = rotation_from_euler(yaw, pitch, 0.0)[0]
         chosen = select_silhouette(self.contours, shape[self.candidate_rows] @ row_x)
         rows = self.landmark_rows.copy()
-        rows[self.contours.landmarks] = self.candidate_rows[chosen]
+        moved = outline[self.contours.landmarks]
+        rows[self.contours.landmarks[moved]] = self.candidate_rows[chosen][moved]
         return rows
 
-    def _gauss_newton_step(self, rows, current, target, point_weights, pose, coefficients):
+    def _gauss_newton_step(self, rows, current, target, axis_weights, pose, coefficients):
         """One joint step: pose linearised (rotation, scale, translation increments), the
-        weights solved exactly (the model is linear in them) under priors and bounds."""
+        weights solved exactly (the model is linear in them) under priors and bounds.
+        ``axis_weights`` (68, D): each point's weight per image axis (0 for an unknown z)."""
         dims = target.shape[1]
         projection = pose.rotation[:dims]
         observed = (target - pose.translation[:dims]) / pose.scale  # canonical units
@@ -241,7 +262,7 @@ class IctFitter:
         pose_count = pose_jacobian.shape[2]
         free = pose_count + self.identity_count
         solution = solve_bounded_least_squares(
-            jacobian.reshape(68 * dims, -1), np.repeat(point_weights * self.inverse_variance, dims),
+            jacobian.reshape(68 * dims, -1), (axis_weights * self.inverse_variance).reshape(-1),
             residual.reshape(-1), np.concatenate([np.full(pose_count, _POSE_DAMPING), self.prior]),
             np.concatenate([np.zeros(pose_count), self.linear_prior]), free,
             coefficients[self.identity_count:])

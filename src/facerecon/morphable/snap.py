@@ -17,7 +17,8 @@ depend on pose or identity; the reference is discussed at the end)::
 with ``K`` the kernel between the landmark vertices. The field is smooth, moves each landmark
 vertex onto its target (up to the small ridge) and fades to zero a few ``sigma`` away from
 the landmarks (forehead top, ears and neck stay where the fit put them). 2D targets (human
-annotations) move x and y only; 3D targets (the teacher's) move z as well.
+annotations) move x and y only; 3D targets (the teacher's) move z as well, its field
+spread from the points that have a z (the teacher's jaw as an outline has none).
 
 The kernel geometry. On the neutral face the mouth is closed: the inner-lip landmark vertices
 of the upper and lower lip (iBUG 61-63 and 65-67) lie 0.08-0.12 cm apart, so no field this
@@ -100,12 +101,12 @@ class LandmarkSnap:
         return np.exp(-squared / (2.0 * self.sigma**2))
 
     def displacement(self, landmark_vertices: np.ndarray, residual: np.ndarray) -> np.ndarray:
-        """(V, D) displacement of every vertex for a (68, D) residual at ``landmark_vertices``.
+        """(V, D) displacement of every vertex for a (K, D) residual at ``landmark_vertices``.
 
         Args:
-            landmark_vertices: (68,) region vertex of each landmark (repeats allowed: a vertex
+            landmark_vertices: (K,) region vertex of each landmark (repeats allowed: a vertex
                 used twice gets the mean of its residuals).
-            residual: (68, D) target minus fitted position, image units, D = 2 or 3.
+            residual: (K, D) target minus fitted position, image units (D = 1, 2 or 3).
         """
         vertices = np.asarray(landmark_vertices, dtype=np.int64)
         residual = np.asarray(residual, dtype=np.float64)
@@ -129,8 +130,9 @@ class LandmarkSnap:
             vertices: (V, 3) fitted face-region vertices, image coordinates.
             landmark_vertices: (68,) region vertex of each landmark (the fit's own choice,
                 e.g. :attr:`FitResult.landmark_vertices`, jaw outline vertices for 2D input).
-            targets: (68, 2) or (68, 3) landmark targets, image coordinates; a NaN z column
-                counts as 2D.
+            targets: (68, 2) or (68, 3) landmark targets, image coordinates; a point whose
+                z is NaN moves the face in x, y only (z is then spread from the points with
+                depth alone); an all-NaN z column counts as 2D.
 
         Returns:
             (V, 3) float32 snapped vertices.
@@ -144,11 +146,14 @@ class LandmarkSnap:
             raise InvalidInputError(f"targets must be (68, 2) or (68, 3), got {targets.shape}")
         if targets.shape[1] == 3 and np.isnan(targets[:, 2]).all():
             targets = targets[:, :2]
-        if not np.all(np.isfinite(targets)):
+        if not np.all(np.isfinite(targets[:, :2])) or np.isinf(targets).any():
             raise InvalidInputError("targets hold NaN or infinite values")
-        dims = targets.shape[1]
         landmark_vertices = np.asarray(landmark_vertices, dtype=np.int64)
-        residual = targets - vertices[landmark_vertices, :dims]
+        residual = targets - vertices[landmark_vertices, : targets.shape[1]]
         snapped = vertices.copy()
-        snapped[:, :dims] += self.displacement(landmark_vertices, residual)
+        snapped[:, :2] += self.displacement(landmark_vertices, residual[:, :2])
+        if targets.shape[1] == 3:
+            has_depth = np.isfinite(targets[:, 2])
+            snapped[:, 2:] += self.displacement(landmark_vertices[has_depth],
+                                                residual[has_depth, 2:])
         return snapped.astype(np.float32)
