@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 
 from facerecon.cli.main import main
-from facerecon.data.shards import list_shards, read_shard_meta
+from facerecon.data.shards import list_shards, read_shard, read_shard_meta
 
 
 def test_profile_writes_views_and_a_sheet(shared_data, tmp_path):
@@ -31,10 +31,17 @@ def test_build_writes_shards_and_a_manifest(shared_data, tmp_path):
     out = tmp_path / "build"
     args = ["data", "build", "--shared-data", str(shared_data), "-o", str(out), "--limit", "2",
             "--rotations", "1", "--workers", "1", "--seed", "3", "--sources", "300w/afw",
-            "--labels-300w", "teacher"]
+            "--labels-300w", "teacher", "--teacher-jaw-outline"]
     assert main(args) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["labels_300w"] == "teacher"
+    assert manifest["config"]["teacher_jaw_outline"] is True
+    teacher = [s for shard in list_shards(out) for s in read_shard(shard)
+               if s["meta"]["labels"] == "teacher3d" and not s["meta"]["synthetic"]]
+    assert teacher  # the jaw fitted as an outline: its z is not a label
+    for sample in teacher:
+        assert np.isnan(sample["annotation"][:17, 2]).all()
+        assert np.isfinite(sample["annotation"][17:]).all()
     real = [meta for shard in list_shards(out) for meta in read_shard_meta(shard)
             if not meta["synthetic"]]
     assert real and all(meta["labels"] == ("teacher3d" if meta["split"] == "train" else "human2d")
