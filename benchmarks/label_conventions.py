@@ -117,7 +117,7 @@ def main() -> int:
             "old": str(args.builds[0]), "new": str(args.builds[1]), "photos": len(common),
             "new_vs_old": offsets(np.stack([new[k] for k in common]),
                                   np.stack([old[k] for k in common]))}
-    print(write_result(args.name, result))
+    write_result(args.name, result)
     return 0
 
 
