@@ -24,12 +24,13 @@ units (ICT centimetres, image error divided by the scale)::
     0.5 * sum_i w_i |y_i - P R F p_i|^2 / sigma^2 + 0.5 * |a|^2
         + 0.5 * expression_l2 * |e|^2 + expression_l1 * sum(e)
 
-where ``P`` keeps x, y (2D input) or all three axes (3D input, e.g. the 3DDFA teacher) and
+where ``P`` keeps x, y (2D input) or all three axes (3D input, e.g. the 3DDFA teacher; in
+mixed input, per point: x, y for the points without a z) and
 ``sigma = landmark_sigma * IOD`` with IOD the neutral face's outer inter-ocular distance.
 
 Method: start the pose on the neutral face (3D: Umeyama; 2D: affine camera rounded to a
 scaled rotation, then orthographic Procrustes; :mod:`facerecon.morphable.fit_solve`), then
-``iterations`` rounds of (1) the jaw outline vertices under the current pose (2D input only,
+``iterations`` rounds of (1) the jaw outline vertices under the current pose (2D jaw points only,
 :mod:`facerecon.morphable.jaw_contour`) and (2) one joint Gauss-Newton step: the pose is
 linearised (rotation, scale and translation increments), the weights enter exactly (the
 model is linear in them), and the resulting bounded ridge problem is solved exactly
@@ -85,8 +86,8 @@ class FitResult:
         expression: (53,) float64 expression weights in [0, 1], ICT's order.
         pose: model-to-image pose, ``image = scale * R @ (F @ ict) + t`` (module docstring);
             ``pose.yaw/pitch/roll`` follow :mod:`facerecon.apps.pose`.
-        landmark_vertices: (68,) int64 region vertex used for each landmark (2D input: the jaw
-            points 0-7 and 9-16 are the chosen outline vertices).
+        landmark_vertices: (68,) int64 region vertex used for each landmark (2D input, or a
+            jaw without z: the jaw points 0-7 and 9-16 are the chosen outline vertices).
         landmarks: (68, 3) float32 fitted landmarks in image coordinates.
         point_errors_px: (68,) float64 image-plane (x, y) distance to the input, pixels.
         residual_px: RMS of ``point_errors_px`` over the points the fit used (non-zero weight).
