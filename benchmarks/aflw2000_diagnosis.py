@@ -6,12 +6,14 @@ pose of its ``.mat`` (``Pose_Para``: pitch, yaw, roll in degrees), both NMEs and
 distance to the teacher's points; then, over all images, the mean signed offset (x, y; %
 of sqrt(w*h) of the ground-truth box; y down) of each feature (jaw, brows, nose, eyes,
 mouth) for model and teacher: a systematic bias shows as an offset far from the teacher's.
-How much of the error such biases make: ``mean_nme_minus_mean_offsets``, the mean NME after
+``mean_nme_by_feature``: each feature's mean point error (% of sqrt(w*h)), for model and
+teacher. How much of the error such biases make: ``mean_nme_minus_mean_offsets``, the mean NME after
 subtracting from every point its mean signed offset over the images (what would remain if
 every bias were corrected perfectly).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_diagnosis.py \
         --data ../shared/data/aflw2000-3d [--weights FILE --name aflw2000_diagnosis_run_vNN]
+        [--surface-sigma S]
 
 Writes benchmarks/results/<name>.json (default aflw2000_diagnosis) and prints the same JSON.
 """
@@ -42,14 +44,16 @@ def main() -> int:
     parser.add_argument("--teacher", type=Path, default=None,
                         help="teacher-3ddfa folder (default: beside --data)")
     parser.add_argument("--weights", type=Path, default=None, help="default: shipped weights")
+    parser.add_argument("--surface-sigma", type=float, default=None,
+                        help="smoothing of the model's maps (default: the model's own)")
     parser.add_argument("--name", default="aflw2000_diagnosis",
                         help="result file name under benchmarks/results (without .json)")
     args = parser.parse_args()
     dataset = Aflw2000Dataset(args.data)
     teacher = Teacher.from_folder(args.teacher or args.data.parent / "teacher-3ddfa")
+    model = make_reconstructor(weights=args.weights, surface_sigma=args.surface_sigma)
     predictions = {
-        "model": predict_dataset(pipeline_predictor(make_reconstructor(weights=args.weights),
-                                                    "aflw_roi"), dataset),
+        "model": predict_dataset(pipeline_predictor(model, "aflw_roi"), dataset),
         "teacher": predict_dataset(teacher_predictor(teacher, None), dataset)}
     truth = np.stack([sample.pts68[:, :2] for sample in dataset])
     box = np.atleast_1d(bbox_normalizer(truth))  # (N,) sqrt(w*h) of the ground-truth box
@@ -76,6 +80,9 @@ def main() -> int:
         "weights": str(args.weights or "shipped"), "images": images,
         "mean_nme": {name: round(float(errors.mean()), 2) for name, errors in nme.items()},
         "mean_model_to_teacher": round(float(to_teacher.mean()), 2),
+        "mean_nme_by_feature": {
+            name: {feature: round(float(np.linalg.norm(o[:, part], axis=2).mean()), 2)
+                   for feature, part in FEATURES.items()} for name, o in offsets.items()},
         "mean_offset_pct_xy": bias,
         "mean_nme_minus_mean_offsets": {
             name: round(float(np.linalg.norm(o - o.mean(0), axis=2).mean()), 2)
