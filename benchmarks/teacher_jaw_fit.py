@@ -91,7 +91,7 @@ def side_view(vertices: np.ndarray, triangles: np.ndarray, points: np.ndarray) -
 
 
 def compare(image, teacher_points, reference_points, fitter, model, snap) -> dict:
-    """Per jaw weight, the measures of the module docstring for one photo."""
+    """Per setting (:data:`SETTINGS`), the measures of the module docstring for one photo."""
     reference = fit_photo(image, reference_points, fitter, model, snap)
     flat = fitter.fit(teacher_points[:, :2])
     iod = float(np.linalg.norm(reference_points[36, :2] - reference_points[45, :2]))
