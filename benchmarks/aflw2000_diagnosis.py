@@ -7,9 +7,9 @@ distance to the teacher's points; then, over all images, the mean signed offset 
 of sqrt(w*h) of the ground-truth box; y down) of each feature (jaw, brows, nose, eyes,
 mouth) for model and teacher: a systematic bias shows as an offset far from the teacher's.
 ``mean_nme_by_feature``: each feature's mean point error (% of sqrt(w*h)), for model and
-teacher. How much of the error such biases make: ``mean_nme_minus_mean_offsets``, the mean NME after
-subtracting from every point its mean signed offset over the images (what would remain if
-every bias were corrected perfectly).
+teacher. How much of the error such biases make: ``mean_nme_minus_mean_offsets``, the mean
+NME after subtracting from every point its mean signed offset over the images (what would
+remain if every bias were corrected perfectly).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_diagnosis.py \
         --data ../shared/data/aflw2000-3d [--weights FILE --name aflw2000_diagnosis_run_vNN]

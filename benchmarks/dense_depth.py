@@ -38,6 +38,7 @@ from common import add_named_weights, named_weights, set_threads, write_result
 
 from facerecon.data.shards import list_shards, read_shard
 from facerecon.evaluate.dense import dense_cases, dense_errors, render_case
+from facerecon.evaluate.metrics import OUTER_EYE_CORNERS
 from facerecon.evaluate.predictors import make_reconstructor
 from facerecon.morphable.ict import load_ict
 from facerecon.posmap import encode
@@ -83,7 +84,7 @@ def model_rows(weights: dict[str, Path], faces: list, topology) -> dict:
             pred = np.asarray(result.posmap, np.float64)[topology.uv_mask]
             errors = dense_errors(result.posmap, face.vertices, topology)
             marks = np.asarray(face.vertices, np.float64)[topology.landmark_vertices]
-            inter_ocular = float(np.linalg.norm(marks[36] - marks[45]))
+            inter_ocular = float(np.linalg.norm(np.subtract(*marks[list(OUTER_EYE_CORNERS)])))
             scaled, scale = depth_scaled_error(pred, true_map, inter_ocular)
             measures["flatness"].append(flatness(pred))
             measures["flatness_ratio"].append(flatness(pred) / true_flatness)

@@ -90,15 +90,17 @@ def side_view(vertices: np.ndarray, triangles: np.ndarray, points: np.ndarray) -
     return tile
 
 
-def compare(image, teacher_points, reference_points, fitter, model, snap) -> dict:
-    """Per setting (:data:`SETTINGS`), the measures of the module docstring for one photo."""
+def compare(image, teacher_points, reference_points, fitter, model, snap) -> tuple[dict, dict]:
+    """Per setting (:data:`SETTINGS`), the measures of the module docstring for one photo,
+    and the snapped (V, 3) vertices they were measured on."""
     reference = fit_photo(image, reference_points, fitter, model, snap)
     flat = fitter.fit(teacher_points[:, :2])
     iod = float(np.linalg.norm(reference_points[36, :2] - reference_points[45, :2]))
     ref = reference.vertices - reference.vertices.mean(axis=0)
-    rows, jaw = {}, LANDMARK_PARTS["jaw"]
+    rows, faces, jaw = {}, {}, LANDMARK_PARTS["jaw"]
     for setting in SETTINGS:
         photo = fit_setting(image, teacher_points, setting, fitter, model, snap)
+        faces[setting] = photo.vertices
         vertices = photo.vertices - photo.vertices.mean(axis=0)
         rows[setting] = {
             "scale_ratio": photo.fit.pose.scale / flat.pose.scale,
@@ -109,7 +111,7 @@ def compare(image, teacher_points, reference_points, fitter, model, snap) -> dic
             "depth_distance_iod_pct": float(np.abs(vertices[:, 2] - ref[:, 2]).mean()
                                             / iod * 100),
             "fit_jaw_error_iod_pct": float(photo.fit.point_errors_px[jaw].mean() / iod * 100)}
-    return rows
+    return rows, faces
 
 
 def medians(per_photo: list[dict]) -> dict:
@@ -135,16 +137,17 @@ def main() -> int:
         image, human = read_image(path), read_pts(path.with_suffix(".pts"))
         roi = roi_from_box(landmark_box(human), "landmarks")[None].astype(np.float32)
         points = teacher_landmarks(teacher, [image], roi)[0]
-        w300.append(compare(image, points, human, fitter, model, snap))
+        w300.append(compare(image, points, human, fitter, model, snap)[0])
     utkface, sheet_rows = [], []
     for path in sorted((args.shared / "utkface").glob("*.jpg"))[:: args.step_utkface]:
         image = read_image(path)
         points = teacher_landmarks(teacher, [image])[0]
-        utkface.append(compare(image, points, points[:, :2], fitter, model, snap))
+        rows, faces = compare(image, points, points[:, :2], fitter, model, snap)
+        utkface.append(rows)
         if args.sheet is not None and len(sheet_rows) < args.sheet_photos:
             sheet_rows.append(np.concatenate(
-                [side_view(fit_setting(image, points, setting, fitter, model, snap).vertices,
-                           model.triangles, points) for setting in SHEET_SETTINGS], axis=1))
+                [side_view(faces[setting], model.triangles, points)
+                 for setting in SHEET_SETTINGS], axis=1))
     if sheet_rows:
         write_image(args.sheet, np.concatenate(sheet_rows, axis=0))
     result = {"command": COMMAND, "jaw_weights": list(JAW_WEIGHTS), "settings": list(SETTINGS),

@@ -190,15 +190,8 @@ class IctFitter:
             InvalidInputError: wrong shape, non-finite x, y, or bad weights, or fewer than
                 three weighted points with depth in mixed input.
         """
-        target = np.asarray(landmarks, dtype=np.float64)
-        if target.ndim != 2 or target.shape[0] != 68 or target.shape[1] not in (2, 3):
-            raise InvalidInputError(f"landmarks must be (68, 2) or (68, 3), got {target.shape}")
-        if target.shape[1] == 3 and np.isnan(target[:, 2]).all():
-            target = target[:, :2]
-        if not np.all(np.isfinite(target[:, :2])) or np.isinf(target).any():
-            raise InvalidInputError("landmarks hold NaN or infinite values")
+        target, has_depth = landmark_targets(landmarks)
         point_weights = _point_weights(weights)
-        has_depth = np.isfinite(target[:, 2]) if target.shape[1] == 3 else np.zeros(68, bool)
         if target.shape[1] == 3 and np.count_nonzero(has_depth & (point_weights > 0)) < 3:
             raise InvalidInputError("mixed landmarks need at least 3 weighted points with z")
         target = np.nan_to_num(target)  # an unknown z gets weight 0 in that axis
@@ -299,6 +292,32 @@ class IctFitter:
                          point_errors_px=errors, residual_px=residual,
                          residual_nme=residual / float(np.sqrt(max(box[0] * box[1], 1e-12))))
 
+
+
+def landmark_targets(points, name: str = "landmarks") -> tuple[np.ndarray, np.ndarray]:
+    """Checked landmarks and which of them have a depth.
+
+    Args:
+        points: (68, 2) or (68, 3) image coordinates; in (68, 3) a NaN z marks a 2D point,
+            and a z column that is NaN everywhere makes the input 2D.
+        name: what the caller calls them, for the error message.
+
+    Returns:
+        (target, has_depth): (68, 2) or (68, 3) float64 (NaN z kept) and (68,) bool, all
+        False for 2D input.
+
+    Raises:
+        InvalidInputError: wrong shape, a NaN x or y, or an infinite value.
+    """
+    target = np.asarray(points, dtype=np.float64)
+    if target.ndim != 2 or target.shape[0] != 68 or target.shape[1] not in (2, 3):
+        raise InvalidInputError(f"{name} must be (68, 2) or (68, 3), got {target.shape}")
+    if target.shape[1] == 3 and np.isnan(target[:, 2]).all():
+        target = target[:, :2]
+    if not np.all(np.isfinite(target[:, :2])) or np.isinf(target).any():
+        raise InvalidInputError(f"{name} hold NaN or infinite values")
+    has_depth = np.isfinite(target[:, 2]) if target.shape[1] == 3 else np.zeros(68, bool)
+    return target, has_depth
 
 
 def _point_weights(weights) -> np.ndarray:

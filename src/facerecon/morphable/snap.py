@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from facerecon.errors import InvalidInputError
+from facerecon.morphable.fit import landmark_targets
 from facerecon.morphable.ict import IctModel
 
 # Kernel width (ICT centimetres; the neutral outer inter-ocular distance is 8.9 cm) and ridge
@@ -141,19 +142,15 @@ class LandmarkSnap:
         if vertices.shape != self.reference.shape:
             raise InvalidInputError(
                 f"vertices must be {self.reference.shape}, got {vertices.shape}")
-        targets = np.asarray(targets, dtype=np.float64)
-        if targets.ndim != 2 or targets.shape[0] != 68 or targets.shape[1] not in (2, 3):
-            raise InvalidInputError(f"targets must be (68, 2) or (68, 3), got {targets.shape}")
-        if targets.shape[1] == 3 and np.isnan(targets[:, 2]).all():
-            targets = targets[:, :2]
-        if not np.all(np.isfinite(targets[:, :2])) or np.isinf(targets).any():
-            raise InvalidInputError("targets hold NaN or infinite values")
+        targets, has_depth = landmark_targets(targets, "targets")
+        dims = targets.shape[1]
         landmark_vertices = np.asarray(landmark_vertices, dtype=np.int64)
-        residual = targets - vertices[landmark_vertices, : targets.shape[1]]
+        residual = targets - vertices[landmark_vertices, :dims]
         snapped = vertices.copy()
-        snapped[:, :2] += self.displacement(landmark_vertices, residual[:, :2])
-        if targets.shape[1] == 3:
-            has_depth = np.isfinite(targets[:, 2])
+        if dims == 2 or has_depth.all():
+            snapped[:, :dims] += self.displacement(landmark_vertices, residual)
+        else:  # mixed: x, y from every point, z spread from the points with depth alone
+            snapped[:, :2] += self.displacement(landmark_vertices, residual[:, :2])
             snapped[:, 2:] += self.displacement(landmark_vertices[has_depth],
                                                 residual[has_depth, 2:])
         return snapped.astype(np.float32)
