@@ -1,0 +1,144 @@
+"""How the landmark error grows with the head's roll and with a less exact face box, on the
+AFLW2000-3D photos.
+
+The pipeline's crops are axis-aligned (docs/crop.md): the network sees a tilted head tilted
+and has to regress the tilt, and it sees the face where the box put it. Training draws
+roll, shift and scale only in the augmentation's geometric step (UTKFace's photos have
+their roll removed, and the build frames every face by one recipe), so a recipe without
+it may only hold near the upright head in the benchmark's exact box. Two families of
+changes, each scored alone:
+
+- ``roll``: for each angle of ``--angles`` (degrees, positive turns the photo
+  counter-clockwise as displayed) every photo is rotated about its ROI box's centre
+  (``cv2.warpAffine``, bilinear, border reflected so that no black wedge marks the turn),
+  its ground truth with the same matrix, and it is predicted with its ROI box unchanged
+  (same centre and size; the face keeps its size);
+- ``box``: the photo as it is, its ROI box moved by 10 % of its side left, right, up or
+  down, or scaled about its centre by 0.9 or 1.15 (a detector's box is this far off the
+  benchmark's: docs/crop.md).
+
+NME: mean 2D error / sqrt(w*h) of the unturned ground-truth box (%), original annotation,
+as the benchmark; each family also reports its mean over its changes. The 3DDFA_V2 teacher
+on the same boxes is the reference row.
+
+    PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_robustness.py \
+        --data ../shared/data/aflw2000-3d --weights NAME=FILE [NAME=FILE ...] \
+        [--surface-sigma NAME=SIGMA ...] [--second-pass NAME ...]
+
+Writes benchmarks/results/<name>.json (default aflw2000_robustness) and prints the same JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+from common import add_named_weights, named_weights, write_result
+
+from facerecon.data.aflw2000 import Aflw2000Dataset
+from facerecon.data.teacher import Teacher
+from facerecon.evaluate.metrics import bbox_normalizer
+from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor, teacher_predictor
+from facerecon.imageio import read_image
+
+COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_robustness.py "
+           "--data ../shared/data/aflw2000-3d --weights NAME=FILE [NAME=FILE ...] "
+           "[--surface-sigma NAME=SIGMA ...] [--second-pass NAME ...]")
+ANGLES = (-45.0, -30.0, -15.0, 0.0, 15.0, 30.0, 45.0)
+#: name -> (x shift, y shift, scale): shifts in box sides, scale about the box centre.
+BOX_CHANGES = {"as_is": (0.0, 0.0, 1.0), "left": (-0.1, 0.0, 1.0), "right": (0.1, 0.0, 1.0),
+               "up": (0.0, -0.1, 1.0), "down": (0.0, 0.1, 1.0), "smaller": (0.0, 0.0, 0.9),
+               "larger": (0.0, 0.0, 1.15)}
+
+
+def turned(image: np.ndarray, points: np.ndarray, roi: np.ndarray,
+           angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` (H, W, 3) and its (68, 2) ``points`` rotated by ``angle`` degrees
+    (counter-clockwise as displayed) about the centre of the ``xyxy`` ``roi``."""
+    centre = ((roi[0] + roi[2]) / 2.0, (roi[1] + roi[3]) / 2.0)
+    matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)  # (2, 3)
+    height, width = image.shape[:2]
+    rotated = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REFLECT_101)
+    return rotated, points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def changed_box(roi: np.ndarray, shift_x: float, shift_y: float, scale: float) -> np.ndarray:
+    """The ``xyxy`` ``roi`` moved by (shift_x, shift_y) of its width / height and scaled by
+    ``scale`` about its centre; (4,) float32."""
+    size = roi[2:] - roi[:2]
+    centre = (roi[:2] + roi[2:]) / 2.0 + np.array([shift_x, shift_y]) * size
+    half = size * scale / 2.0
+    return np.concatenate([centre - half, centre + half]).astype(np.float32)
+
+
+def score(predict, dataset: Aflw2000Dataset, angles: list[float]) -> dict[str, dict]:
+    """Family -> change -> mean NME (%) of ``predict`` on ``dataset``, plus ``mean``."""
+    errors: dict[str, dict[str, list[float]]] = {"roll": {}, "box": {}}
+    for sample in dataset:
+        image = read_image(sample.image_path)
+        truth = sample.pts68[:, :2].astype(np.float64)
+        normaliser = float(bbox_normalizer(truth))
+        cases = [("roll", f"{angle:g}", *turned(image, truth, sample.roi_box, angle),
+                  sample.roi_box) for angle in angles]
+        cases += [("box", name, image, truth, changed_box(sample.roi_box, *change))
+                  for name, change in BOX_CHANGES.items()]
+        for family, name, photo, expected, box in cases:
+            points = predict([photo], box[None])[0][:, :2]
+            error = np.linalg.norm(points - expected, axis=1).mean() / normaliser * 100
+            errors[family].setdefault(name, []).append(float(error))
+    rows = {}
+    for family, changes in errors.items():
+        row = {name: round(float(np.mean(values)), 2) for name, values in changes.items()}
+        row["mean"] = round(float(np.mean([np.mean(values) for values in changes.values()])), 2)
+        rows[family] = row
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="an aflw2000-3d folder")
+    parser.add_argument("--teacher", type=Path, default=None,
+                        help="teacher-3ddfa folder (default: beside --data)")
+    add_named_weights(parser, "named .safetensors of the default model")
+    parser.add_argument("--angles", type=float, nargs="+", default=list(ANGLES),
+                        help="roll angles in degrees (default: -45 -30 -15 0 15 30 45)")
+    parser.add_argument("--surface-sigma", nargs="+", default=[], metavar="NAME=SIGMA",
+                        help="smoothing of the named weights' maps (default: the model's own)")
+    parser.add_argument("--second-pass", nargs="+", default=[], metavar="NAME",
+                        help="named weights whose pipeline re-crops from its first landmarks")
+    parser.add_argument("--name", default="aflw2000_robustness",
+                        help="result file name under benchmarks/results (without .json)")
+    args = parser.parse_args()
+    weights = named_weights(parser, args.weights)
+    try:
+        sigmas = {name: float(value) for name, _, value in
+                  (item.partition("=") for item in args.surface_sigma)}
+    except ValueError as error:
+        parser.error(f"--surface-sigma: expected NAME=SIGMA ({error})")
+    chosen = {"--surface-sigma": set(sigmas), "--second-pass": set(args.second_pass)}
+    for option, names in chosen.items():
+        if not names <= set(weights):
+            parser.error(f"{option} names {sorted(names - set(weights))}: no such weights")
+    dataset = Aflw2000Dataset(args.data)
+    reconstructors = {name: make_reconstructor(weights=path, surface_sigma=sigmas.get(name),
+                                               second_pass=name in args.second_pass)
+                      for name, path in weights.items()}
+    rows = {name: score(pipeline_predictor(rec, "aflw_roi"), dataset, args.angles)
+            for name, rec in reconstructors.items()}
+    teacher = Teacher.from_folder(args.teacher or args.data.parent / "teacher-3ddfa")
+    rows["teacher"] = score(teacher_predictor(teacher, None), dataset, args.angles)
+    write_result(args.name, {
+        "command": COMMAND, "weights": {name: str(path) for name, path in weights.items()},
+        "pipelines": {name: rec.settings for name, rec in reconstructors.items()},
+        "images": len(dataset), "angles_deg": args.angles,
+        "box_changes": {name: dict(zip(("shift_x", "shift_y", "scale"), change, strict=True))
+                        for name, change in BOX_CHANGES.items()},
+        "nme": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
