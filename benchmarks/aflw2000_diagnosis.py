@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import LANDMARK_PARTS, write_result
+from common import LANDMARK_PARTS, add_aflw_arguments, teacher_folder, write_result
 
 from facerecon.data.aflw2000 import Aflw2000Dataset, read_aflw_mat
 from facerecon.data.teacher import Teacher
@@ -40,9 +40,7 @@ FEATURES = {name: LANDMARK_PARTS[name] for name in ("jaw", "brows", "nose", "eye
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="an aflw2000-3d folder")
-    parser.add_argument("--teacher", type=Path, default=None,
-                        help="teacher-3ddfa folder (default: beside --data)")
+    add_aflw_arguments(parser)
     parser.add_argument("--weights", type=Path, default=None, help="default: shipped weights")
     parser.add_argument("--surface-sigma", type=float, default=None,
                         help="smoothing of the model's maps (default: the model's own)")
@@ -50,7 +48,7 @@ def main() -> int:
                         help="result file name under benchmarks/results (without .json)")
     args = parser.parse_args()
     dataset = Aflw2000Dataset(args.data)
-    teacher = Teacher.from_folder(args.teacher or args.data.parent / "teacher-3ddfa")
+    teacher = Teacher.from_folder(teacher_folder(args))
     model = make_reconstructor(weights=args.weights, surface_sigma=args.surface_sigma)
     predictions = {
         "model": predict_dataset(pipeline_predictor(model, "aflw_roi"), dataset),

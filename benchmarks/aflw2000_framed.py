@@ -32,7 +32,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import LANDMARK_PARTS, add_named_weights, named_weights, write_result
+from common import (
+    LANDMARK_PARTS,
+    add_aflw_arguments,
+    add_named_weights,
+    named_weights,
+    teacher_folder,
+    write_result,
+)
 
 from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.data.shards import list_shards, read_shard
@@ -124,11 +131,9 @@ def score(predict, dataset: Aflw2000Dataset, margins: dict) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="an aflw2000-3d folder")
+    add_aflw_arguments(parser)
     parser.add_argument("--build", type=Path, required=True,
                         help="a `facerecon data build` folder (UTKFace margins)")
-    parser.add_argument("--teacher", type=Path, default=None,
-                        help="teacher-3ddfa folder (default: beside --data)")
     add_named_weights(parser, "named .safetensors of the default model")
     args = parser.parse_args()
     weights = named_weights(parser, args.weights)
@@ -136,7 +141,7 @@ def main() -> int:
     margins = photo_margins(args.build)
     predictors = {name: pipeline_predictor(make_reconstructor(weights=path), "aflw_roi")
                   for name, path in weights.items()}
-    teacher = Teacher.from_folder(args.teacher or args.data.parent / "teacher-3ddfa")
+    teacher = Teacher.from_folder(teacher_folder(args))
     predictors["teacher"] = teacher_predictor(teacher, None)
     rows = {name: score(predict, dataset, margins["median"])
             for name, predict in predictors.items()}

@@ -31,11 +31,16 @@ Writes benchmarks/results/<name>.json (default aflw2000_robustness) and prints t
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import cv2
 import numpy as np
-from common import add_named_weights, named_weights, write_result
+from common import (
+    add_aflw_arguments,
+    add_named_weights,
+    named_weights,
+    teacher_folder,
+    write_result,
+)
 
 from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.data.teacher import Teacher
@@ -99,9 +104,7 @@ def score(predict, dataset: Aflw2000Dataset, angles: list[float]) -> dict[str, d
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="an aflw2000-3d folder")
-    parser.add_argument("--teacher", type=Path, default=None,
-                        help="teacher-3ddfa folder (default: beside --data)")
+    add_aflw_arguments(parser)
     add_named_weights(parser, "named .safetensors of the default model")
     parser.add_argument("--angles", type=float, nargs="+", default=list(ANGLES),
                         help="roll angles in degrees (default: -45 -30 -15 0 15 30 45)")
@@ -128,7 +131,7 @@ def main() -> int:
                       for name, path in weights.items()}
     rows = {name: score(pipeline_predictor(rec, "aflw_roi"), dataset, args.angles)
             for name, rec in reconstructors.items()}
-    teacher = Teacher.from_folder(args.teacher or args.data.parent / "teacher-3ddfa")
+    teacher = Teacher.from_folder(teacher_folder(args))
     rows["teacher"] = score(teacher_predictor(teacher, None), dataset, args.angles)
     write_result(args.name, {
         "command": COMMAND, "weights": {name: str(path) for name, path in weights.items()},

@@ -142,6 +142,19 @@ def write_result(name: str, payload: dict, indent: int = 2, path: Path | None = 
     return text
 
 
+def add_aflw_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--data`` (an aflw2000-3d folder) and ``--teacher`` (the teacher-3ddfa folder;
+    default: beside ``--data``, see :func:`teacher_folder`) to ``parser``."""
+    parser.add_argument("--data", type=Path, required=True, help="an aflw2000-3d folder")
+    parser.add_argument("--teacher", type=Path, default=None,
+                        help="teacher-3ddfa folder (default: beside --data)")
+
+
+def teacher_folder(args: argparse.Namespace) -> Path:
+    """The teacher folder of :func:`add_aflw_arguments`' options."""
+    return args.teacher or args.data.parent / "teacher-3ddfa"
+
+
 def add_named_weights(parser: argparse.ArgumentParser, help_text: str) -> None:
     """Add ``--weights NAME=FILE [NAME=FILE ...]`` to ``parser``."""
     parser.add_argument("--weights", nargs="+", required=True, metavar="NAME=FILE",
