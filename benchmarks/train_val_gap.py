@@ -40,7 +40,8 @@ COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/train_val_ga
 
 
 def shard_slice(dataset: ShardDataset, every: int) -> tuple[Subset, list[dict]]:
-    """The samples of shards 0, every, 2 every, ... of ``dataset`` and their metadata."""
+    """The samples of shards 0, every, 2 every, ... of ``dataset`` (all of them for 1) and
+    their metadata."""
     chosen = range(0, len(dataset.shards), every)
     indices = np.flatnonzero(np.isin(dataset.shard_ids, list(chosen)))
     metas = [meta for shard_id in chosen for meta in read_shard_meta(dataset.shards[shard_id])]
@@ -64,9 +65,8 @@ def main() -> int:
     named = named_weights(parser, args.weights)
     set_threads(args.threads)
     config = get_config(MODEL)
-    splits = {"train": shard_slice(ShardDataset(args.build, "train", config), args.every)}
-    val = ShardDataset(args.build, "val", config)
-    splits["val"] = (val, [meta for shard in val.shards for meta in read_shard_meta(shard)])
+    splits = {"train": shard_slice(ShardDataset(args.build, "train", config), args.every),
+              "val": shard_slice(ShardDataset(args.build, "val", config), 1)}
     models = {}
     for name, path in named.items():
         rows = {}
