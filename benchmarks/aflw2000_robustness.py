@@ -38,7 +38,9 @@ import numpy as np
 from common import (
     add_aflw_arguments,
     add_named_weights,
+    add_pipeline_options,
     named_weights,
+    pipeline_reconstructors,
     teacher_folder,
     write_result,
 )
@@ -46,7 +48,7 @@ from common import (
 from facerecon.data.aflw2000 import Aflw2000Dataset
 from facerecon.data.teacher import Teacher
 from facerecon.evaluate.metrics import bbox_normalizer
-from facerecon.evaluate.predictors import make_reconstructor, pipeline_predictor, teacher_predictor
+from facerecon.evaluate.predictors import pipeline_predictor, teacher_predictor
 from facerecon.imageio import read_image
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_robustness.py "
@@ -109,27 +111,13 @@ def main() -> int:
     add_named_weights(parser, "named .safetensors of the default model")
     parser.add_argument("--angles", type=float, nargs="+", default=list(ANGLES),
                         help="roll angles in degrees (default: -45 -30 -15 0 15 30 45)")
-    parser.add_argument("--surface-sigma", nargs="+", default=[], metavar="NAME=SIGMA",
-                        help="smoothing of the named weights' maps (default: the model's own)")
-    parser.add_argument("--second-pass", nargs="+", default=[], metavar="NAME",
-                        help="named weights whose pipeline re-crops from its first landmarks")
+    add_pipeline_options(parser)
     parser.add_argument("--name", default="aflw2000_robustness",
                         help="result file name under benchmarks/results (without .json)")
     args = parser.parse_args()
     weights = named_weights(parser, args.weights)
-    try:
-        sigmas = {name: float(value) for name, _, value in
-                  (item.partition("=") for item in args.surface_sigma)}
-    except ValueError as error:
-        parser.error(f"--surface-sigma: expected NAME=SIGMA ({error})")
-    chosen = {"--surface-sigma": set(sigmas), "--second-pass": set(args.second_pass)}
-    for option, names in chosen.items():
-        if not names <= set(weights):
-            parser.error(f"{option} names {sorted(names - set(weights))}: no such weights")
     dataset = Aflw2000Dataset(args.data)
-    reconstructors = {name: make_reconstructor(weights=path, surface_sigma=sigmas.get(name),
-                                               second_pass=name in args.second_pass)
-                      for name, path in weights.items()}
+    reconstructors = pipeline_reconstructors(parser, args, weights)
     rows = {name: score(pipeline_predictor(rec, "aflw_roi"), dataset, args.angles)
             for name, rec in reconstructors.items()}
     teacher = Teacher.from_folder(teacher_folder(args))

@@ -172,3 +172,33 @@ def named_weights(parser: argparse.ArgumentParser, items: list[str]) -> dict[str
         named[name] = Path(path)
     return named
 
+
+
+def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--surface-sigma NAME=SIGMA ...`` and ``--second-pass NAME ...``, per-weights
+    pipeline settings read by :func:`pipeline_reconstructors`."""
+    parser.add_argument("--surface-sigma", nargs="+", default=[], metavar="NAME=SIGMA",
+                        help="smoothing of the named weights' maps (default: the model's own)")
+    parser.add_argument("--second-pass", nargs="+", default=[], metavar="NAME",
+                        help="named weights whose pipeline re-crops from its first landmarks")
+
+
+def pipeline_reconstructors(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                            weights: Mapping[str, Path]) -> dict:
+    """``{name: detector-less FaceReconstructor}`` for ``weights`` with the settings of
+    :func:`add_pipeline_options`; a malformed value or an unknown name stops the program
+    through ``parser.error``."""
+    from facerecon.evaluate.predictors import make_reconstructor
+
+    try:
+        sigmas = {name: float(value) for name, _, value in
+                  (item.partition("=") for item in args.surface_sigma)}
+    except ValueError as error:
+        parser.error(f"--surface-sigma: expected NAME=SIGMA ({error})")
+    chosen = {"--surface-sigma": set(sigmas), "--second-pass": set(args.second_pass)}
+    for option, names in chosen.items():
+        if not names <= set(weights):
+            parser.error(f"{option} names {sorted(names - set(weights))}: no such weights")
+    return {name: make_reconstructor(weights=path, surface_sigma=sigmas.get(name),
+                                     second_pass=name in args.second_pass)
+            for name, path in weights.items()}
