@@ -24,7 +24,7 @@ on the same boxes is the reference row.
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_robustness.py \
         --data ../shared/data/aflw2000-3d --weights NAME=FILE [NAME=FILE ...] \
-        [--surface-sigma NAME=SIGMA ...] [--second-pass NAME ...]
+        [--surface-sigma NAME=SIGMA ...] [--second-pass NAME ...] [--refine NAME=FILE ...]
 
 Writes benchmarks/results/<name>.json (default aflw2000_robustness) and prints the same JSON.
 """
@@ -53,7 +53,7 @@ from facerecon.imageio import read_image
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/aflw2000_robustness.py "
            "--data ../shared/data/aflw2000-3d --weights NAME=FILE [NAME=FILE ...] "
-           "[--surface-sigma NAME=SIGMA ...] [--second-pass NAME ...]")
+           "[--surface-sigma NAME=SIGMA ...] [--second-pass NAME ...] [--refine NAME=FILE ...]")
 ANGLES = (-45.0, -30.0, -15.0, 0.0, 15.0, 30.0, 45.0)
 #: name -> (x shift, y shift, scale): shifts in box sides, scale about the box centre.
 BOX_CHANGES = {"as_is": (0.0, 0.0, 1.0), "left": (-0.1, 0.0, 1.0), "right": (0.1, 0.0, 1.0),

@@ -175,12 +175,15 @@ def named_weights(parser: argparse.ArgumentParser, items: list[str]) -> dict[str
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--surface-sigma NAME=SIGMA ...`` and ``--second-pass NAME ...``, per-weights
-    pipeline settings read by :func:`pipeline_reconstructors`."""
+    """Add ``--surface-sigma NAME=SIGMA ...``, ``--second-pass NAME ...`` and
+    ``--refine NAME=FILE ...``, per-weights pipeline settings read by
+    :func:`pipeline_reconstructors`."""
     parser.add_argument("--surface-sigma", nargs="+", default=[], metavar="NAME=SIGMA",
                         help="smoothing of the named weights' maps (default: the model's own)")
     parser.add_argument("--second-pass", nargs="+", default=[], metavar="NAME",
                         help="named weights whose pipeline re-crops from its first landmarks")
+    parser.add_argument("--refine", nargs="+", default=[], metavar="NAME=FILE",
+                        help="a refiner network (.safetensors) for the named weights' pipeline")
 
 
 def pipeline_reconstructors(parser: argparse.ArgumentParser, args: argparse.Namespace,
@@ -195,10 +198,14 @@ def pipeline_reconstructors(parser: argparse.ArgumentParser, args: argparse.Name
                   (item.partition("=") for item in args.surface_sigma)}
     except ValueError as error:
         parser.error(f"--surface-sigma: expected NAME=SIGMA ({error})")
-    chosen = {"--surface-sigma": set(sigmas), "--second-pass": set(args.second_pass)}
+    refiners = {name: Path(path) for name, _, path in
+                (item.partition("=") for item in args.refine)}
+    chosen = {"--surface-sigma": set(sigmas), "--second-pass": set(args.second_pass),
+              "--refine": set(refiners)}
     for option, names in chosen.items():
         if not names <= set(weights):
             parser.error(f"{option} names {sorted(names - set(weights))}: no such weights")
     return {name: make_reconstructor(weights=path, surface_sigma=sigmas.get(name),
-                                     second_pass=name in args.second_pass)
+                                     second_pass=name in args.second_pass,
+                                     refine_weights=refiners.get(name))
             for name, path in weights.items()}

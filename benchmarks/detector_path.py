@@ -24,7 +24,7 @@ included: two medians, a negligible leak for the 300-W row, none for AFLW2000-3D
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/detector_path.py \
         --data ../shared/data/aflw2000-3d --w300 ../shared/data/300w \
         --weights NAME=FILE [NAME=FILE ...] [--surface-sigma NAME=SIGMA ...] \
-        [--second-pass NAME ...]
+        [--second-pass NAME ...] [--refine NAME=FILE ...]
 
 Writes benchmarks/results/<name>.json (default detector_path) and prints the same JSON.
 """
@@ -58,7 +58,7 @@ from facerecon.imageio import read_image
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/detector_path.py "
            "--data ../shared/data/aflw2000-3d --w300 ../shared/data/300w "
            "--weights NAME=FILE [NAME=FILE ...] [--surface-sigma NAME=SIGMA ...] "
-           "[--second-pass NAME ...]")
+           "[--second-pass NAME ...] [--refine NAME=FILE ...]")
 MIN_IOU = 0.4
 
 

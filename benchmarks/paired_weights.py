@@ -13,12 +13,15 @@ for AFLW2000-3D also per image (with the ``.mat`` pose) and split by |pitch| >= 
 (:meth:`facerecon.crop.CropTransform.warp`; default the model's ``crop_supersample``), so
 the same weights can be compared with two crop samplings; ``--old-surface-sigma`` /
 ``--new-surface-sigma`` likewise override the smoothing of each side's maps
-(:func:`facerecon.posmap.smooth`; default the model's ``surface_sigma``).
+(:func:`facerecon.posmap.smooth`; default the model's ``surface_sigma``), and
+``--old-refine`` / ``--new-refine`` give a side a refiner network (the pipeline's
+``refiner``: a second pass of those weights on an upright landmark crop).
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/paired_weights.py \
         --shared ../shared/data --old OLD.safetensors --new NEW.safetensors \
         [--ict ../shared/data/ict-facekit/FaceXModel] [--old-supersample K] [--new-supersample K]
-        [--old-surface-sigma S] [--new-surface-sigma S] [--name paired_weights]
+        [--old-surface-sigma S] [--new-surface-sigma S] [--old-refine FILE]
+        [--new-refine FILE] [--name paired_weights]
 
 Writes benchmarks/results/<name>.json and prints the same JSON.
 """
@@ -55,10 +58,13 @@ def paired(old: np.ndarray, new: np.ndarray) -> dict:
             "new_better_on": int((difference < 0).sum())}
 
 
-def reconstructor(weights: Path, supersample: int | None, surface_sigma: float | None):
-    """The default model with ``weights``; its crops sampled with ``supersample`` and its maps
-    smoothed with ``surface_sigma``, each if given."""
-    result = make_reconstructor(weights=weights, surface_sigma=surface_sigma)
+def reconstructor(weights: Path, supersample: int | None, surface_sigma: float | None,
+                  refine: Path | None):
+    """The default model with ``weights``; its crops sampled with ``supersample``, its maps
+    smoothed with ``surface_sigma``, and refined by a second network of ``refine`` weights
+    (:class:`facerecon.api.FaceReconstructor`'s ``refiner``), each if given."""
+    result = make_reconstructor(weights=weights, surface_sigma=surface_sigma,
+                                refine_weights=refine)
     if supersample is not None:
         result.predictor.crop_supersample = supersample
     return result
@@ -116,11 +122,15 @@ def main() -> int:
                             help=f"crop supersampling for --{side} (default: the model's)")
         parser.add_argument(f"--{side}-surface-sigma", type=float, default=None,
                             help=f"map smoothing for --{side} (default: the model's)")
+        parser.add_argument(f"--{side}-refine", type=Path, default=None, metavar="FILE",
+                            help=f"refiner network weights for --{side} (default: none)")
     parser.add_argument("--name", default="paired_weights",
                         help="result file name under benchmarks/results (no .json)")
     args = parser.parse_args()
-    old_rec = reconstructor(args.old, args.old_supersample, args.old_surface_sigma)
-    new_rec = reconstructor(args.new, args.new_supersample, args.new_surface_sigma)
+    old_rec = reconstructor(args.old, args.old_supersample, args.old_surface_sigma,
+                            args.old_refine)
+    new_rec = reconstructor(args.new, args.new_supersample, args.new_surface_sigma,
+                            args.new_refine)
     dataset = Aflw2000Dataset(args.shared / "aflw2000-3d")
     old, new = aflw_errors(old_rec, dataset), aflw_errors(new_rec, dataset)
     pitch = np.array([np.degrees(read_aflw_mat(sample.mat_path).pitch) for sample in dataset])
@@ -136,6 +146,8 @@ def main() -> int:
         "crop_supersample": {"old": old_rec.predictor.crop_supersample,
                              "new": new_rec.predictor.crop_supersample},
         "surface_sigma": {"old": old_rec.surface_sigma, "new": new_rec.surface_sigma},
+        "refine": {"old": None if args.old_refine is None else str(args.old_refine),
+                   "new": None if args.new_refine is None else str(args.new_refine)},
         "aflw2000": {"all": paired(old, new),
                      "abs_pitch_ge_30": paired(old[strong], new[strong]),
                      "abs_pitch_lt_30": paired(old[~strong], new[~strong]),

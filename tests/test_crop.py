@@ -16,7 +16,9 @@ from facerecon.crop import (
     crop_from_landmarks,
     fit_box_crop_params,
 )
+from facerecon.data.synthetic import render_synthetic_face
 from facerecon.errors import InvalidInputError
+from facerecon.topology import load_topology
 
 
 def test_module_doctest_passes():
@@ -250,6 +252,29 @@ def test_invalid_landmarks_raise():
     bad[3, 0] = np.nan
     with pytest.raises(InvalidInputError):
         crop_from_landmarks(bad)
+
+
+def test_landmark_crop_at_zero_roll_is_the_axis_aligned_recipe():
+    points = np.random.default_rng(3).uniform(0, 900, (68, 3))
+    plain, level = crop_from_landmarks(points, 128), crop_from_landmarks(points, 128, roll=0.0)
+    np.testing.assert_array_equal(plain.matrix, level.matrix)
+    with pytest.raises(InvalidInputError):
+        crop_from_landmarks(points, 128, roll=float("nan"))
+
+
+@pytest.mark.parametrize("roll", [-40.0, 12.0, 35.0])
+def test_landmark_crop_turns_a_rolled_face_upright(roll):
+    """The crop of a face rolled by ``roll`` degrees (the Pose convention, as rendered),
+    given that roll, shows it as the axis-aligned crop shows the upright face."""
+    topology = load_topology(256)
+    upright = render_synthetic_face(topology, yaw=0, pitch=0, roll=0).landmarks
+    rolled = render_synthetic_face(topology, yaw=0, pitch=0, roll=roll).landmarks
+    assert np.abs(rolled - upright).max() > 10  # the render did turn the face
+    expected = crop_from_landmarks(upright, 128).to_crop(upright)
+    turned = crop_from_landmarks(rolled, 128, roll=roll).to_crop(rolled)
+    assert np.abs(turned - expected).max() < 0.05
+    wrong_way = crop_from_landmarks(rolled, 128, roll=-roll).to_crop(rolled)
+    assert np.abs(wrong_way - expected).max() > 5
 
 
 def test_bad_points_and_images_raise():

@@ -14,7 +14,9 @@ position-map predictor in batches, smooth each map over the face (``surface_sigm
 :func:`facerecon.posmap.smooth`), map it back to image pixels, and wrap it in a
 :class:`~facerecon.face.Face`. An optional second pass re-crops every face from its
 first-pass landmarks, which makes the result insensitive to how loosely the detector framed
-the face.
+the face. An optional refiner does the same with a second network, on a crop turned upright
+by the first pass's roll: a network trained on the build's framing alone is precise but
+needs that framing, and the first network (trained with PRN's augmentation) supplies it.
 """
 
 from __future__ import annotations
@@ -45,12 +47,20 @@ class FaceReconstructor:
             call passes ``boxes``.
         device: torch device for a named model ("cpu", "cuda", ...).
         second_pass: re-crop each face from its first-pass landmarks and predict again.
+        refiner: predict every face again with this second predictor (or, for a named
+            ``model``, these ``.safetensors`` weights of it), from
+            :func:`~facerecon.crop.crop_from_landmarks` of the first pass's landmarks turned
+            upright by its roll; the faces are the refiner's. The first pass then smooths
+            with its own predictor's ``surface_sigma``, ``surface_sigma`` applies to the
+            refiner's maps. Not with ``second_pass``.
         flip_average: also predict each crop mirrored and average the two maps
-            (:class:`~facerecon.predictor.FlipAveragedPredictor`; a named model only).
+            (:class:`~facerecon.predictor.FlipAveragedPredictor`; a named model only; the
+            first network's, not a refiner's).
         surface_sigma: smoothing of the predicted maps over the face in UV pixels
             (:func:`facerecon.posmap.smooth`, after the predictor, so once per face also
-            with ``flip_average``); ``None``: the predictor's own ``surface_sigma`` attribute
-            (a network: its model config's; 0 for a predictor without one); 0: raw maps.
+            with ``flip_average``); ``None``: the own ``surface_sigma`` attribute of the
+            predictor that makes the faces (a network: its model config's; 0 for a predictor
+            without one); 0: raw maps.
         batch_size: crops per network call.
     """
 
@@ -64,7 +74,12 @@ class FaceReconstructor:
         flip_average: bool = False,
         batch_size: int = 16,
         surface_sigma: float | None = None,
+        refiner: str | PosmapPredictor | None = None,
     ):
+        if isinstance(refiner, str) and not isinstance(model, str):
+            raise InvalidInputError("refiner= as a weights file needs a model given by name")
+        if isinstance(refiner, str):
+            refiner = NetworkPredictor(model, weights=refiner, device=device)
         if isinstance(model, str):
             model = NetworkPredictor(model, weights=weights, device=device)
             if flip_average:
@@ -72,8 +87,16 @@ class FaceReconstructor:
         elif weights is not None or flip_average:
             raise InvalidInputError(
                 "weights= and flip_average= only apply to a model given by name")
+        if refiner is not None:
+            if second_pass:
+                raise InvalidInputError("choose second_pass= or refiner=, not both")
+            if refiner.resolution != model.resolution:
+                raise InvalidInputError(
+                    f"the refiner's maps are {refiner.resolution} px, the model's "
+                    f"{model.resolution} px: they must share one UV layout")
+        last = model if refiner is None else refiner
         if surface_sigma is None:
-            surface_sigma = getattr(model, "surface_sigma", 0.0)
+            surface_sigma = getattr(last, "surface_sigma", 0.0)
         if not (np.isfinite(surface_sigma) and surface_sigma >= 0):
             raise InvalidInputError(
                 f"surface_sigma must be a finite number >= 0, got {surface_sigma}")
@@ -85,6 +108,7 @@ class FaceReconstructor:
         if batch_size < 1:
             raise InvalidInputError(f"batch_size must be >= 1, got {batch_size}")
         self.predictor = model
+        self.refiner = refiner
         self.detector = detector
         self.second_pass = bool(second_pass)
         self.surface_sigma = float(surface_sigma)
@@ -95,13 +119,13 @@ class FaceReconstructor:
     def settings(self) -> dict:
         """How this reconstructor makes its faces, for reports: predictor name, crop
         supersampling, surface smoothing sigma, second pass; for a network head also the
-        weights' file name and sha256 (``weights_file``, ``weights_sha256``)."""
-        result = {"predictor": getattr(self.predictor, "name", type(self.predictor).__name__),
-                  "crop_supersample": self.predictor.crop_supersample,
-                  "surface_sigma": self.surface_sigma, "second_pass": self.second_pass}
-        for report in ("weights_file", "weights_sha256"):
-            if hasattr(self.predictor, report):
-                result[report] = getattr(self.predictor, report)
+        weights' file name and sha256 (``weights_file``, ``weights_sha256``); with a refiner
+        the same of it under ``refiner`` (None without one)."""
+        result = {**_predictor_settings(self.predictor),
+                  "surface_sigma": self.surface_sigma, "second_pass": self.second_pass,
+                  "refiner": None}
+        if self.refiner is not None:
+            result["refiner"] = _predictor_settings(self.refiner)
         return result
 
     def detect(self, image, boxes=None) -> list[Detection]:
@@ -137,32 +161,52 @@ class FaceReconstructor:
             crop_from_box(d.box, self.predictor.input_size, params.scale, params.center_shift)
             for d in detections
         ]
-        posmaps = self._predict(image, crops)
+        if self.refiner is None:
+            posmaps = self._predict(self.predictor, image, crops, self.surface_sigma)
+        else:
+            first_sigma = getattr(self.predictor, "surface_sigma", 0.0)
+            posmaps = self._predict(self.predictor, image, crops, first_sigma)
+            firsts = [Face(d.box, d.score, crop, posmap, self.topology, image)
+                      for d, crop, posmap in zip(detections, crops, posmaps, strict=True)]
+            crops = [crop_from_landmarks(face.landmarks, self.refiner.input_size,
+                                         roll=face.pose.roll) for face in firsts]
+            posmaps = self._predict(self.refiner, image, crops, self.surface_sigma)
         if self.second_pass:
             crops = [
                 crop_from_landmarks(decode(posmap, self.topology).landmarks, crop.size)
                 for crop, posmap in zip(crops, posmaps, strict=True)
             ]
-            posmaps = self._predict(image, crops)
+            posmaps = self._predict(self.predictor, image, crops, self.surface_sigma)
         return [
             Face(d.box, d.score, crop, posmap, self.topology, image)
             for d, crop, posmap in zip(detections, crops, posmaps, strict=True)
         ]
 
-    def _predict(self, image: np.ndarray, crops: list[CropTransform]) -> list[np.ndarray]:
-        """Image-space (R, R, 3) position maps for each crop, batched through the predictor
+    def _predict(self, predictor: PosmapPredictor, image: np.ndarray,
+                 crops: list[CropTransform], surface_sigma: float) -> list[np.ndarray]:
+        """Image-space (R, R, 3) position maps for each crop, batched through ``predictor``
         and smoothed with ``surface_sigma``."""
         posmaps = []
-        supersample = self.predictor.crop_supersample
+        supersample = predictor.crop_supersample
         for start in range(0, len(crops), self.batch_size):
             batch = crops[start : start + self.batch_size]
             patches = np.stack([crop.warp(image, supersample) for crop in batch])
-            predicted = self.predictor(patches, batch)
-            if self.surface_sigma:
-                predicted = smooth(predicted, self.topology, self.surface_sigma)
+            predicted = predictor(patches, batch)
+            if surface_sigma:
+                predicted = smooth(predicted, self.topology, surface_sigma)
             for crop, posmap in zip(batch, predicted, strict=True):
                 posmaps.append(posmap_to_image(posmap, crop, self.topology.uv_mask))
         return posmaps
+
+
+def _predictor_settings(predictor: PosmapPredictor) -> dict:
+    """Name, crop supersampling and (a network) weights file and sha256 of ``predictor``."""
+    result = {"predictor": getattr(predictor, "name", type(predictor).__name__),
+              "crop_supersample": predictor.crop_supersample}
+    for report in ("weights_file", "weights_sha256"):
+        if hasattr(predictor, report):
+            result[report] = getattr(predictor, report)
+    return result
 
 
 def posmap_to_image(posmap: np.ndarray, crop: CropTransform, uv_mask: np.ndarray) -> np.ndarray:

@@ -215,14 +215,16 @@ def _check_size(size) -> None:
         raise InvalidInputError(f"size must be a positive integer, got {size!r}")
 
 
-def _square_crop(center_x: float, center_y: float, side: float, size: int) -> CropTransform:
+def _square_crop(center_x: float, center_y: float, side: float, size: int,
+                 turn: np.ndarray | None = None) -> CropTransform:
+    """The crop of ``side`` image pixels about (center_x, center_y), sampled at ``size``;
+    ``turn``: an optional (2, 2) rotation applied to the image before cropping."""
     _check_size(size)
     scale = size / side
     half = (size - 1) / 2.0
-    matrix = np.array(
-        [[scale, 0.0, half - scale * center_x], [0.0, scale, half - scale * center_y]]
-    )
-    return CropTransform(matrix=matrix, size=int(size))
+    linear = scale * (np.eye(2) if turn is None else turn)
+    shift = half - linear @ np.array([center_x, center_y])
+    return CropTransform(matrix=np.concatenate([linear, shift[:, None]], axis=1), size=int(size))
 
 
 def _extent(points: np.ndarray, name: str) -> tuple[float, float, float, float]:
@@ -277,7 +279,7 @@ LANDMARK_CROP_PARAMS: dict[int, BoxCropParams] = {
 }
 
 
-def crop_from_landmarks(landmarks, size: int = 256) -> CropTransform:
+def crop_from_landmarks(landmarks, size: int = 256, roll: float = 0.0) -> CropTransform:
     """Square crop from 68 or 5 landmarks (tighter and steadier than a detector box).
 
     Uses the landmarks' x, y extent with :data:`LANDMARK_CROP_PARAMS`; a third column (z)
@@ -286,6 +288,10 @@ def crop_from_landmarks(landmarks, size: int = 256) -> CropTransform:
     Args:
         landmarks: (68, 2|3) iBUG order or (5, 2|3) (eyes, nose, mouth corners); finite.
         size: crop side S in pixels.
+        roll: the head's roll in degrees (:class:`facerecon.apps.pose.Pose` convention,
+            e.g. a first pass's ``face.pose.roll``). The crop turns with the head so that
+            the face stands upright in it; the extent and the centre shift are taken in
+            that upright frame. 0 (the default, and the build's recipe): axis-aligned.
     """
     points = _float_array(landmarks, "landmarks")
     counts = tuple(LANDMARK_CROP_PARAMS)
@@ -293,9 +299,17 @@ def crop_from_landmarks(landmarks, size: int = 256) -> CropTransform:
         raise InvalidInputError(f"landmarks must be (68 or 5, 2 or 3), got {points.shape}")
     if not np.all(np.isfinite(points)):
         raise InvalidInputError("landmarks hold NaN or infinite values")
+    if not np.isfinite(roll):
+        raise InvalidInputError(f"roll must be a finite angle in degrees, got {roll}")
     params = LANDMARK_CROP_PARAMS[points.shape[0]]
-    box = _extent(points[:, :2], "landmarks")
-    return crop_from_box(box, size, params.scale, params.center_shift)
+    # upright = turn @ image point: the image turned by -roll (exactly the identity at 0)
+    angle = np.deg2rad(-float(roll))
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    x1, y1, x2, y2 = _extent(points[:, :2] @ turn.T, "landmarks")
+    mean_side = ((x2 - x1) + (y2 - y1)) / 2.0
+    upright_center = np.array([(x1 + x2) / 2.0, (y1 + y2) / 2.0 + params.center_shift * mean_side])
+    center_x, center_y = upright_center @ turn  # back to image pixels (turn^-1 = turn^T)
+    return _square_crop(center_x, center_y, params.scale * mean_side, size, turn)
 
 
 def fit_box_crop_params(boxes, landmarks68) -> BoxCropParams:

@@ -5,7 +5,7 @@ import pytest
 
 from facerecon.api import FaceReconstructor
 from facerecon.apps.pose import rotation_from_euler
-from facerecon.data.synthetic import render_synthetic_face
+from facerecon.data.synthetic import GroundTruthPredictor, render_synthetic_face
 from facerecon.errors import InvalidInputError
 from facerecon.topology import load_topology
 
@@ -82,6 +82,34 @@ def test_two_faces_and_second_pass(topology, make_oracle):
     assert oracle.calls == 4  # two faces, batch size 1, two passes
     for face, truth in zip(faces, (left, right), strict=True):
         assert np.abs(face.landmarks - truth.landmarks).max() < 1.0
+
+
+class RecordingOracle(GroundTruthPredictor):
+    """The oracle, keeping every crop transform it was given."""
+
+    def __call__(self, crops, transforms):
+        self.transforms = getattr(self, "transforms", []) + list(transforms)
+        return super().__call__(crops, transforms)
+
+
+def test_refiner_predicts_from_an_upright_crop(topology, make_oracle):
+    scene = render_synthetic_face(topology, yaw=0, pitch=0, roll=30)
+    first = make_oracle(topology, [scene.vertices])
+    refiner = RecordingOracle(topology, [scene.vertices])
+    rec = FaceReconstructor(model=first, detector=None, refiner=refiner)
+    (face,) = rec(scene.image, boxes=[scene.box])
+    assert first.calls == 1 and refiner.calls == 1
+    (crop,) = refiner.transforms
+    assert face.crop is crop
+    eyes = crop.to_crop(scene.landmarks[[36, 45], :2])
+    tilt = np.degrees(np.arctan2(*(eyes[1] - eyes[0])[::-1]))
+    assert abs(tilt) < 1.0  # the eye line is level in the refiner's crop
+    assert np.abs(face.landmarks - scene.landmarks).max() < 1.0
+    assert rec.settings["refiner"]["predictor"] == "ground_truth"
+    with pytest.raises(InvalidInputError):
+        FaceReconstructor(model=first, detector=None, refiner=refiner, second_pass=True)
+    with pytest.raises(InvalidInputError):
+        FaceReconstructor(model=first, detector=None, refiner="other.safetensors")
 
 
 def test_no_face_gives_empty_list_and_input_is_not_modified(topology, make_oracle):

@@ -62,7 +62,8 @@ def test_every_output_is_written_and_reloads(tmp_path, scene, use_oracle):
     summary = json.loads((out / "photo.json").read_text())
     assert summary["schema"] == "facerecon.reconstruction/1"
     assert summary["pipeline"] == {"predictor": summary["model"], "crop_supersample": 1,
-                                   "surface_sigma": 0.0, "second_pass": False}
+                                   "surface_sigma": 0.0, "second_pass": False,
+                                   "refiner": None}
     assert (summary["width"], summary["height"]) == (scene.image.shape[1], scene.image.shape[0])
     face = summary["faces"][0]
     landmarks = np.array(face["landmarks"])
@@ -176,3 +177,28 @@ def test_surface_sigma_reaches_the_network_from_both_commands():
             == get_config(DEFAULT_MODEL).surface_sigma)
     args = parser.parse_args(["evaluate", "dense", "--ict", "ict", "--surface-sigma", "2.5"])
     assert evaluate_cli.build_reconstructor(args).surface_sigma == 2.5
+
+
+def test_refine_weights_reach_the_pipeline_and_its_report(tmp_path, scene):
+    """A real (random-weight) network pair: --refine-weights makes the second network
+    predict the faces, and the JSON names both weight files."""
+    import torch
+
+    from facerecon.models import create_model
+    from facerecon.models.weights_io import save_weights
+
+    torch.manual_seed(0)  # fixed random weights: a steady, non-degenerate first pass
+    first, second = tmp_path / "first.safetensors", tmp_path / "second.safetensors"
+    save_weights(create_model("mobile_posmap128"), first)
+    save_weights(create_model("mobile_posmap128"), second)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(scene.image).save(photo)
+    box = ",".join(f"{v:.3f}" for v in scene.box)
+    code = main(["reconstruct", str(photo), "-o", str(tmp_path / "out"), "--box", box,
+                 "--model", "mobile_posmap128", "--weights", str(first),
+                 "--refine-weights", str(second)])
+    assert code == 0
+    pipeline = json.loads((tmp_path / "out" / "photo.json").read_text())["pipeline"]
+    assert pipeline["weights_file"] == first.name
+    assert pipeline["refiner"]["weights_file"] == second.name
+    assert pipeline["refiner"]["weights_sha256"] != pipeline["weights_sha256"]

@@ -115,3 +115,22 @@ def test_roi_crop_matches_the_landmark_crop_on_aflw():
         given = BOX_CROP_PARAMS["given"]
         loose = crop_from_box(sample.roi_box, 256, given.scale, given.center_shift)
         assert by_marks.scale / loose.scale > 1.3
+
+
+def test_model_row_names_the_weights_and_the_refiner(make_oracle):
+    from argparse import Namespace
+    from pathlib import Path
+
+    from facerecon.api import FaceReconstructor
+    from facerecon.topology import load_topology
+
+    topology = load_topology(256)
+    oracle = make_oracle(topology, [topology.canonical_vertices])
+    plain = FaceReconstructor(model=oracle, detector=None)
+    refined = FaceReconstructor(model=oracle, detector=None, refiner=oracle)
+    args = Namespace(weights=Path("/w/a.safetensors"), refine_weights=Path("/w/b.safetensors"))
+    assert evaluate_cli._model_label(args, plain) == "ground_truth (a.safetensors)"
+    assert (evaluate_cli._model_label(args, refined)
+            == "ground_truth (a.safetensors) + refiner (b.safetensors)")
+    assert (evaluate_cli._model_label(Namespace(weights=None, refine_weights=None), refined)
+            == "ground_truth + refiner")

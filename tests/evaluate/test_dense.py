@@ -110,7 +110,7 @@ def test_dense_cli_with_an_injected_predictor(ict, ict_dir, topology, tmp_path, 
     assert "Surface normals: 0.00 degrees" in printed
     report = json.loads((tmp_path / "dense.json").read_text())
     assert report["pipeline"] == {"predictor": "case_oracle", "crop_supersample": 1,
-                                  "surface_sigma": 0.0, "second_pass": False}
+                                  "surface_sigma": 0.0, "second_pass": False, "refiner": None}
     row = report["rows"]["case_oracle"]
     assert row["num_images"] == 2 and row["seed"] == DENSE_SEED
     assert row["tables"]["dense_3d"]["mean"] < 1e-3  # percent

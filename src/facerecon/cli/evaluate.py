@@ -61,6 +61,9 @@ def _model_options(parser) -> None:
     parser.add_argument("--weights", type=Path, default=None, help=".safetensors weights")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
+    parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
+                        help="a second network of --model (.safetensors) that predicts each "
+                             "face again from an upright crop of the first pass's landmarks")
     parser.add_argument("--flip-average", action="store_true",
                         help="average with the mirrored crop's prediction")
     parser.add_argument("--surface-sigma", type=float, default=None,
@@ -80,7 +83,7 @@ def build_reconstructor(args):
     from facerecon.evaluate.predictors import make_reconstructor
 
     return make_reconstructor(args.model, args.weights, args.device, args.second_pass,
-                              args.flip_average, args.surface_sigma)
+                              args.flip_average, args.surface_sigma, args.refine_weights)
 
 
 def _reconstructor_or_none(args, required: bool):
@@ -97,8 +100,13 @@ def _reconstructor_or_none(args, required: bool):
 
 
 def _model_label(args, reconstructor) -> str:
+    """The model row's name: the predictor, its weights file if given, and its refiner."""
     name = reconstructor.predictor.name
-    return f"{name} ({args.weights.name})" if args.weights else name
+    label = f"{name} ({args.weights.name})" if args.weights else name
+    if reconstructor.refiner is not None:
+        refine = args.refine_weights
+        label += f" + refiner ({refine.name})" if refine else " + refiner"
+    return label
 
 
 def _teacher(args):

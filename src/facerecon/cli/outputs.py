@@ -28,7 +28,8 @@ outputs (OUTDIR/<stem>..., faces numbered per image from 0):
   json       <stem>.json, always written; schema "{SCHEMA}":
              {{"schema", "facerecon_version", "image": path, "width", "height",
               "model", "detector", "pipeline": {{"predictor", "crop_supersample",
-              "surface_sigma", "second_pass", and for network heads
+              "surface_sigma", "second_pass", "refiner" (null or its own
+              "predictor", "crop_supersample", ...), and for network heads
               "weights_file", "weights_sha256"}},
               "faces": [{{"index", "box": [x1,y1,x2,y2], "score",
               "landmarks": [[x,y,z] x 68], "landmarks_visible": [bool x 68],

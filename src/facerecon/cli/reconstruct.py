@@ -44,6 +44,9 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", default=None, help=".safetensors weights for --model")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
+    parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
+                        help="a second network of --model (.safetensors) that predicts each "
+                             "face again from an upright crop of the first pass's landmarks")
     parser.add_argument("--flip-average", action="store_true",
                         help="average with the mirrored crop's prediction (~2 ms more per face)")
     parser.add_argument("--surface-sigma", type=float, default=None,
@@ -76,6 +79,7 @@ def build_reconstructor(args):
         second_pass=args.second_pass,
         flip_average=args.flip_average,
         surface_sigma=args.surface_sigma,
+        refiner=None if args.refine_weights is None else str(args.refine_weights),
     )
 
 

@@ -48,7 +48,8 @@ def _common(parser) -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--weights", default=None)
     parser.add_argument("--device", default="cpu")
-    parser.set_defaults(box=None, second_pass=False, flip_average=False, surface_sigma=None)
+    parser.set_defaults(box=None, second_pass=False, flip_average=False, surface_sigma=None,
+                        refine_weights=None)
 
 
 def _faces(reconstructor, path: Path):

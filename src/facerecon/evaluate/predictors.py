@@ -29,6 +29,7 @@ def make_reconstructor(
     second_pass: bool = False,
     flip_average: bool = False,
     surface_sigma: float | None = None,
+    refine_weights: str | Path | None = None,
 ):
     """A detector-less :class:`~facerecon.api.FaceReconstructor` for boxes given per image.
 
@@ -36,6 +37,8 @@ def make_reconstructor(
         model: registered model name, a PosmapPredictor, or None for the pipeline's default
             model. weights: ``.safetensors`` for a named model (None: the shipped weights).
         second_pass, flip_average, surface_sigma: see :class:`~facerecon.api.FaceReconstructor`.
+        refine_weights: ``.safetensors`` of a refiner network of the same model (the
+            reconstructor's ``refiner``); None: no refiner.
     """
     from facerecon.api import FaceReconstructor
 
@@ -47,6 +50,8 @@ def make_reconstructor(
         options["weights"] = str(weights)
     if model is not None:
         options["model"] = model
+    if refine_weights is not None:
+        options["refiner"] = str(refine_weights)
     return FaceReconstructor(**options)
 
 
