@@ -16,7 +16,11 @@ per-face step takes ~3x longer.)
 Without --weights the shipped weights are used when they exist, else random ones (the
 timing does not depend on the values). ``--flip-average`` times the pipeline with
 :class:`facerecon.predictor.FlipAveragedPredictor` (the network stage then runs the crop and
-its mirror) and writes ``pipeline_speed_flip.json`` instead.
+its mirror) and writes ``pipeline_speed_flip.json`` instead. ``--refine-weights FILE``
+times the pipeline with a refiner network of those weights (:class:`facerecon.api.
+FaceReconstructor`'s ``refiner``): the per-face step then also re-crops upright from the
+first pass's landmarks and roll and runs the refiner (its own stage ``refine``: upright crop,
+refiner network, smooth, decode, pose), and it writes ``pipeline_speed_refine.json``.
 """
 
 from __future__ import annotations
@@ -46,13 +50,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--flip-average", action="store_true",
                         help="time the mirror-averaged predictor")
+    parser.add_argument("--refine-weights", default=None, metavar="FILE",
+                        help="time the pipeline with a refiner network of these weights")
     args = parser.parse_args()
 
     import torch
     from skimage.data import astronaut
 
     from facerecon.api import FaceReconstructor, posmap_to_image
-    from facerecon.crop import box_crop_params, crop_from_box
+    from facerecon.crop import box_crop_params, crop_from_box, crop_from_landmarks
     from facerecon.face import Face
     from facerecon.mesh import write_glb, write_obj
     from facerecon.models import (
@@ -77,7 +83,11 @@ def main() -> None:
     predictor = NetworkPredictor(name, weights=weights)
     if args.flip_average:
         predictor = FlipAveragedPredictor(predictor)
-    rec = FaceReconstructor(model=predictor)  # smooths with the network's surface_sigma
+    refiner = (None if args.refine_weights is None
+               else NetworkPredictor(name, weights=args.refine_weights))
+    # smooths with the (last) network's surface_sigma
+    rec = FaceReconstructor(model=predictor, refiner=refiner)
+    first_sigma = rec.surface_sigma if refiner is None else predictor.surface_sigma
     image = astronaut()
     detection = rec.detect(image)[0]
     params = box_crop_params(rec.detector_name)
@@ -90,13 +100,21 @@ def main() -> None:
         image_posmap = posmap_to_image(crop_posmap, transform, rec.topology.uv_mask)
         return Face(detection.box, detection.score, transform, image_posmap, rec.topology, image)
 
-    def smoothed(crop_posmaps):
-        return smooth(crop_posmaps, rec.topology, rec.surface_sigma)
+    def smoothed(crop_posmaps, sigma=first_sigma):
+        return smooth(crop_posmaps, rec.topology, sigma)
+
+    def refine(first):
+        transform = crop_from_landmarks(first.landmarks, refiner.input_size,
+                                        roll=first.pose.roll)
+        patch = transform.warp(image, refiner.crop_supersample)[None]
+        crop_posmap = smoothed(refiner(patch, [transform]), rec.surface_sigma)
+        return decode(transform, crop_posmap[0]).pose
 
     def per_face():
         transform = crop()
         crop_posmap = predictor(transform.warp(image, supersample)[None], [transform])
-        return decode(transform, smoothed(crop_posmap)[0]).pose
+        face = decode(transform, smoothed(crop_posmap)[0])
+        return face.pose if refiner is None else refine(face)
 
     transform = crop()
     patch = transform.warp(image, supersample)[None]
@@ -113,6 +131,8 @@ def main() -> None:
         "pose": timed(lambda: decode(transform, posmap).pose, args.runs),
         "per_face_after_detection": timed(per_face, args.runs),
     }
+    if refiner is not None:  # the first pass's pose is cached after the warm-up
+        stages["refine"] = timed(lambda: refine(face), args.runs)
     with tempfile.TemporaryDirectory() as folder:
         mesh = face.mesh()
         stages["export_obj"] = timed(lambda: write_obj(mesh, Path(folder) / "f.obj"), 10, 1)
@@ -124,8 +144,10 @@ def main() -> None:
     many = timed(lambda: rec(image, boxes=[detection.box] * 16), max(10, args.runs // 5), 2)
     config = get_config(name)
     model = prepare_for_inference(create_model(name, weights=weights))
+    option = (" --flip-average" if args.flip_average else "") + (
+        f" --refine-weights {args.refine_weights}" if refiner is not None else "")
     result = {
-        "command": COMMAND + (" --flip-average" if args.flip_average else ""),
+        "command": COMMAND + option,
         "model": predictor.name,
         "weights": str(weights) if args.weights or shipped_weights(name) else "random",
         # Batch norm folded into the convolutions: fewer than the trainable model's count.
@@ -134,6 +156,8 @@ def main() -> None:
         "output_size": config.output_size,
         "dense_vertices": int(len(face.vertices)),
         "surface_sigma": rec.surface_sigma,
+        "refiner": None if refiner is None else {"weights": str(args.refine_weights),
+                                                 "first_pass_surface_sigma": first_sigma},
         "threads": args.threads,
         "runs": args.runs,
         "torch": torch.__version__,
@@ -144,8 +168,9 @@ def main() -> None:
             "given_boxes_faces_per_s": round(16000 / many["median_ms"], 1),
         },
     }
-    write_result("pipeline_speed_flip" if args.flip_average else "pipeline_speed", result,
-                 indent=1)
+    name = "pipeline_speed" + ("_flip" if args.flip_average else "") + (
+        "_refine" if refiner is not None else "")
+    write_result(name, result, indent=1)
 
 
 if __name__ == "__main__":
