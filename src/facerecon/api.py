@@ -33,6 +33,9 @@ from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor, PosmapP
 from facerecon.topology import load_topology
 from facerecon.types import Detection
 
+#: ``FaceReconstructor(refiner=SHIPPED_REFINER)``: the refiner packaged with the shipped model.
+SHIPPED_REFINER = "shipped"
+
 
 class FaceReconstructor:
     """Detect every face in an image and reconstruct each one in 3D.
@@ -52,7 +55,11 @@ class FaceReconstructor:
             :func:`~facerecon.crop.crop_from_landmarks` of the first pass's landmarks turned
             upright by its roll; the faces are the refiner's. The first pass then smooths
             with its own predictor's ``surface_sigma``, ``surface_sigma`` applies to the
-            refiner's maps. Not with ``second_pass``.
+            refiner's maps. ``"shipped"`` (:data:`SHIPPED_REFINER`, the default): the
+            refiner packaged with a named model's shipped weights
+            (:func:`facerecon.models.shipped_refiner`), none when there is none, when
+            ``weights`` are given or ``second_pass`` is on, or for a predictor ``model``.
+            ``None``: no refiner. Not with ``second_pass``.
         flip_average: also predict each crop mirrored and average the two maps
             (:class:`~facerecon.predictor.FlipAveragedPredictor`; a named model only; the
             first network's, not a refiner's).
@@ -74,8 +81,10 @@ class FaceReconstructor:
         flip_average: bool = False,
         batch_size: int = 16,
         surface_sigma: float | None = None,
-        refiner: str | PosmapPredictor | None = None,
+        refiner: str | PosmapPredictor | None = SHIPPED_REFINER,
     ):
+        if isinstance(refiner, str) and refiner == SHIPPED_REFINER:
+            refiner = _shipped_refiner(model, weights, second_pass)
         if isinstance(refiner, str) and not isinstance(model, str):
             raise InvalidInputError("refiner= as a weights file needs a model given by name")
         if isinstance(refiner, str):
@@ -197,6 +206,18 @@ class FaceReconstructor:
             for crop, posmap in zip(batch, predicted, strict=True):
                 posmaps.append(posmap_to_image(posmap, crop, self.topology.uv_mask))
         return posmaps
+
+
+def _shipped_refiner(model, weights, second_pass: bool) -> str | None:
+    """The refiner file packaged with a named ``model``'s shipped weights, as a path string;
+    None when there is none, ``weights`` are the caller's own, a second pass is asked for,
+    or ``model`` is a predictor."""
+    from facerecon.models import shipped_refiner
+
+    if not isinstance(model, str) or weights is not None or second_pass:
+        return None
+    path = shipped_refiner(model)
+    return None if path is None else str(path)
 
 
 def _predictor_settings(predictor: PosmapPredictor) -> dict:

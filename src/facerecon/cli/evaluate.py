@@ -61,6 +61,8 @@ def _model_options(parser) -> None:
     parser.add_argument("--weights", type=Path, default=None, help=".safetensors weights")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="skip the shipped refiner (one network per face, faster)")
     parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
                         help="a second network of --model (.safetensors) that predicts each "
                              "face again from an upright crop of the first pass's landmarks")
@@ -82,8 +84,11 @@ def build_reconstructor(args):
     """The pipeline the arguments ask for (tests replace this to inject a predictor)."""
     from facerecon.evaluate.predictors import make_reconstructor
 
+    if args.no_refine and args.refine_weights is not None:
+        raise InvalidInputError("--no-refine and --refine-weights exclude each other")
     return make_reconstructor(args.model, args.weights, args.device, args.second_pass,
-                              args.flip_average, args.surface_sigma, args.refine_weights)
+                              args.flip_average, args.surface_sigma, args.refine_weights,
+                              not args.no_refine)
 
 
 def _reconstructor_or_none(args, required: bool):

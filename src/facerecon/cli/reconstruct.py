@@ -44,6 +44,8 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", default=None, help=".safetensors weights for --model")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="skip the shipped refiner (one network per face, faster)")
     parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
                         help="a second network of --model (.safetensors) that predicts each "
                              "face again from an upright crop of the first pass's landmarks")
@@ -65,6 +67,17 @@ def _parse_box(text: str) -> tuple[float, ...]:
     return values
 
 
+def refiner_option(args):
+    """``FaceReconstructor``'s ``refiner`` for ``--no-refine`` / ``--refine-weights``."""
+    from facerecon.api import SHIPPED_REFINER
+
+    if args.no_refine and args.refine_weights is not None:
+        raise InvalidInputError("--no-refine and --refine-weights exclude each other")
+    if args.no_refine:
+        return None
+    return SHIPPED_REFINER if args.refine_weights is None else str(args.refine_weights)
+
+
 def build_reconstructor(args):
     """The reconstructor the arguments ask for (tests replace this to inject a model)."""
     from facerecon.api import FaceReconstructor
@@ -79,7 +92,7 @@ def build_reconstructor(args):
         second_pass=args.second_pass,
         flip_average=args.flip_average,
         surface_sigma=args.surface_sigma,
-        refiner=None if args.refine_weights is None else str(args.refine_weights),
+        refiner=refiner_option(args),
     )
 
 

@@ -30,6 +30,7 @@ def make_reconstructor(
     flip_average: bool = False,
     surface_sigma: float | None = None,
     refine_weights: str | Path | None = None,
+    refine: bool = True,
 ):
     """A detector-less :class:`~facerecon.api.FaceReconstructor` for boxes given per image.
 
@@ -38,7 +39,9 @@ def make_reconstructor(
             model. weights: ``.safetensors`` for a named model (None: the shipped weights).
         second_pass, flip_average, surface_sigma: see :class:`~facerecon.api.FaceReconstructor`.
         refine_weights: ``.safetensors`` of a refiner network of the same model (the
-            reconstructor's ``refiner``); None: no refiner.
+            reconstructor's ``refiner``); None: the shipped refiner, which the reconstructor
+            uses only with the shipped weights (``weights`` None).
+        refine: False: no refiner at all.
     """
     from facerecon.api import FaceReconstructor
 
@@ -50,7 +53,11 @@ def make_reconstructor(
         options["weights"] = str(weights)
     if model is not None:
         options["model"] = model
-    if refine_weights is not None:
+    if not refine:
+        if refine_weights is not None:
+            raise InvalidInputError("refine_weights= needs refine=True")
+        options["refiner"] = None
+    elif refine_weights is not None:
         options["refiner"] = str(refine_weights)
     return FaceReconstructor(**options)
 

@@ -15,6 +15,7 @@ from facerecon.models.registry import (
     get_config,
     list_models,
     register_model,
+    shipped_refiner,
     shipped_weights,
 )
 from facerecon.models.weights_io import load_weights, save_weights
@@ -33,5 +34,6 @@ __all__ = [
     "prepare_for_inference",
     "register_model",
     "save_weights",
+    "shipped_refiner",
     "shipped_weights",
 ]

@@ -93,6 +93,20 @@ def shipped_weights(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def shipped_refiner(name: str) -> Path | None:
+    """Path of the refiner packaged for ``name`` (``<name>.refiner.safetensors``: a second
+    network of the same model that the default pipeline runs on an upright crop of the
+    shipped weights' landmarks, :class:`facerecon.api.FaceReconstructor`'s ``refiner``), or
+    ``None`` when none is shipped.
+
+    Raises:
+        InvalidInputError: unknown name.
+    """
+    _entry(name)
+    path = WEIGHTS_DIR / f"{name}.refiner{WEIGHTS_SUFFIX}"
+    return path if path.is_file() else None
+
+
 register_model(
     ModelConfig(
         name="prn_resfcn256",
