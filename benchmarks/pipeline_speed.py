@@ -16,11 +16,13 @@ per-face step takes ~3x longer.)
 Without --weights the shipped weights are used when they exist, else random ones (the
 timing does not depend on the values). ``--flip-average`` times the pipeline with
 :class:`facerecon.predictor.FlipAveragedPredictor` (the network stage then runs the crop and
-its mirror) and writes ``pipeline_speed_flip.json`` instead. ``--refine-weights FILE``
-times the pipeline with a refiner network of those weights (:class:`facerecon.api.
-FaceReconstructor`'s ``refiner``): the per-face step then also re-crops upright from the
-first pass's landmarks and roll and runs the refiner (its own stage ``refine``: upright crop,
-refiner network, smooth, decode, pose), and it writes ``pipeline_speed_refine.json``.
+its mirror) and writes ``pipeline_speed_flip.json`` instead. With a refiner (the shipped
+one, :func:`facerecon.models.shipped_refiner`, when the weights are the shipped ones, or
+``--refine-weights FILE``; :class:`facerecon.api.FaceReconstructor`'s ``refiner``) the
+per-face step also re-crops upright from the first pass's landmarks and roll and runs the
+refiner (its own stage ``refine``: upright crop, refiner network, smooth, decode, pose);
+``--refine-weights`` writes ``pipeline_speed_refine.json``, ``--no-refine`` (the one-network
+pipeline) ``pipeline_speed_no_refine.json``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def main() -> None:
                         help="time the mirror-averaged predictor")
     parser.add_argument("--refine-weights", default=None, metavar="FILE",
                         help="time the pipeline with a refiner network of these weights")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="time the one-network pipeline even if a refiner is shipped")
     args = parser.parse_args()
 
     import torch
@@ -66,6 +70,7 @@ def main() -> None:
         create_model,
         get_config,
         prepare_for_inference,
+        shipped_refiner,
         shipped_weights,
     )
     from facerecon.posmap import smooth
@@ -83,8 +88,11 @@ def main() -> None:
     predictor = NetworkPredictor(name, weights=weights)
     if args.flip_average:
         predictor = FlipAveragedPredictor(predictor)
-    refiner = (None if args.refine_weights is None
-               else NetworkPredictor(name, weights=args.refine_weights))
+    if args.no_refine and args.refine_weights:
+        parser.error("--no-refine and --refine-weights exclude each other")
+    refine_weights = args.refine_weights or (
+        None if args.no_refine or args.weights else shipped_refiner(name))
+    refiner = None if refine_weights is None else NetworkPredictor(name, weights=refine_weights)
     # smooths with the (last) network's surface_sigma
     rec = FaceReconstructor(model=predictor, refiner=refiner)
     first_sigma = rec.surface_sigma if refiner is None else predictor.surface_sigma
@@ -145,7 +153,8 @@ def main() -> None:
     config = get_config(name)
     model = prepare_for_inference(create_model(name, weights=weights))
     option = (" --flip-average" if args.flip_average else "") + (
-        f" --refine-weights {args.refine_weights}" if refiner is not None else "")
+        f" --refine-weights {args.refine_weights}" if args.refine_weights else "") + (
+        " --no-refine" if args.no_refine else "")
     result = {
         "command": COMMAND + option,
         "model": predictor.name,
@@ -156,7 +165,7 @@ def main() -> None:
         "output_size": config.output_size,
         "dense_vertices": int(len(face.vertices)),
         "surface_sigma": rec.surface_sigma,
-        "refiner": None if refiner is None else {"weights": str(args.refine_weights),
+        "refiner": None if refiner is None else {"weights": str(refine_weights),
                                                  "first_pass_surface_sigma": first_sigma},
         "threads": args.threads,
         "runs": args.runs,
@@ -169,7 +178,7 @@ def main() -> None:
         },
     }
     name = "pipeline_speed" + ("_flip" if args.flip_average else "") + (
-        "_refine" if refiner is not None else "")
+        "_refine" if args.refine_weights else "") + ("_no_refine" if args.no_refine else "")
     write_result(name, result, indent=1)
 
 
