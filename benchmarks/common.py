@@ -207,5 +207,5 @@ def pipeline_reconstructors(parser: argparse.ArgumentParser, args: argparse.Name
             parser.error(f"{option} names {sorted(names - set(weights))}: no such weights")
     return {name: make_reconstructor(weights=path, surface_sigma=sigmas.get(name),
                                      second_pass=name in args.second_pass,
-                                     refine_weights=refiners.get(name))
+                                     refiner=refiners.get(name))
             for name, path in weights.items()}

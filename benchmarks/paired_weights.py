@@ -64,7 +64,7 @@ def reconstructor(weights: Path, supersample: int | None, surface_sigma: float |
     smoothed with ``surface_sigma``, and refined by a second network of ``refine`` weights
     (:class:`facerecon.api.FaceReconstructor`'s ``refiner``), each if given."""
     result = make_reconstructor(weights=weights, surface_sigma=surface_sigma,
-                                refine_weights=refine)
+                                refiner=refine)
     if supersample is not None:
         result.predictor.crop_supersample = supersample
     return result

@@ -16,13 +16,12 @@ per-face step takes ~3x longer.)
 Without --weights the shipped weights are used when they exist, else random ones (the
 timing does not depend on the values). ``--flip-average`` times the pipeline with
 :class:`facerecon.predictor.FlipAveragedPredictor` (the network stage then runs the crop and
-its mirror) and writes ``pipeline_speed_flip.json`` instead. With a refiner (the shipped
-one, :func:`facerecon.models.shipped_refiner`, when the weights are the shipped ones, or
-``--refine-weights FILE``; :class:`facerecon.api.FaceReconstructor`'s ``refiner``) the
+its mirror) and writes ``pipeline_speed_flip.json`` instead. ``--refine`` (the shipped
+refiner, :func:`facerecon.models.shipped_refiner`) or ``--refine-weights FILE`` times the
+pipeline with a refiner (:class:`facerecon.api.FaceReconstructor`'s ``refiner``): the
 per-face step also re-crops upright from the first pass's landmarks and roll and runs the
-refiner (its own stage ``refine``: upright crop, refiner network, smooth, decode, pose);
-``--refine-weights`` writes ``pipeline_speed_refine.json``, ``--no-refine`` (the one-network
-pipeline) ``pipeline_speed_no_refine.json``.
+refiner (its own stage ``refine``: upright crop, refiner network, smooth, decode, pose); it
+writes ``pipeline_speed_refine.json``.
 """
 
 from __future__ import annotations
@@ -54,8 +53,8 @@ def main() -> None:
                         help="time the mirror-averaged predictor")
     parser.add_argument("--refine-weights", default=None, metavar="FILE",
                         help="time the pipeline with a refiner network of these weights")
-    parser.add_argument("--no-refine", action="store_true",
-                        help="time the one-network pipeline even if a refiner is shipped")
+    parser.add_argument("--refine", action="store_true",
+                        help="time the pipeline with the shipped refiner")
     args = parser.parse_args()
 
     import torch
@@ -88,10 +87,11 @@ def main() -> None:
     predictor = NetworkPredictor(name, weights=weights)
     if args.flip_average:
         predictor = FlipAveragedPredictor(predictor)
-    if args.no_refine and args.refine_weights:
-        parser.error("--no-refine and --refine-weights exclude each other")
-    refine_weights = args.refine_weights or (
-        None if args.no_refine or args.weights else shipped_refiner(name))
+    if args.refine and args.refine_weights:
+        parser.error("--refine and --refine-weights exclude each other")
+    refine_weights = args.refine_weights or (shipped_refiner(name) if args.refine else None)
+    if args.refine and refine_weights is None:
+        parser.error(f"no refiner is shipped for {name}")
     refiner = None if refine_weights is None else NetworkPredictor(name, weights=refine_weights)
     # smooths with the (last) network's surface_sigma
     rec = FaceReconstructor(model=predictor, refiner=refiner)
@@ -154,7 +154,7 @@ def main() -> None:
     model = prepare_for_inference(create_model(name, weights=weights))
     option = (" --flip-average" if args.flip_average else "") + (
         f" --refine-weights {args.refine_weights}" if args.refine_weights else "") + (
-        " --no-refine" if args.no_refine else "")
+        " --refine" if args.refine else "")
     result = {
         "command": COMMAND + option,
         "model": predictor.name,
@@ -178,7 +178,7 @@ def main() -> None:
         },
     }
     name = "pipeline_speed" + ("_flip" if args.flip_average else "") + (
-        "_refine" if args.refine_weights else "") + ("_no_refine" if args.no_refine else "")
+        "_refine" if refiner is not None else "")
     write_result(name, result, indent=1)
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from facerecon.crop import CropTransform, box_crop_params, crop_from_box, crop_from_landmarks
 from facerecon.detection import DEFAULT_DETECTOR, FaceDetector, create_detector
-from facerecon.errors import InvalidInputError
+from facerecon.errors import InvalidInputError, WeightsError
 from facerecon.face import Face
 from facerecon.imageio import load_image
 from facerecon.posmap import decode, smooth
@@ -33,7 +33,7 @@ from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor, PosmapP
 from facerecon.topology import load_topology
 from facerecon.types import Detection
 
-#: ``FaceReconstructor(refiner=SHIPPED_REFINER)``: the refiner packaged with the shipped model.
+#: ``FaceReconstructor(refiner=SHIPPED_REFINER)``: the refiner packaged with the named model.
 SHIPPED_REFINER = "shipped"
 
 
@@ -55,11 +55,9 @@ class FaceReconstructor:
             :func:`~facerecon.crop.crop_from_landmarks` of the first pass's landmarks turned
             upright by its roll; the faces are the refiner's. The first pass then smooths
             with its own predictor's ``surface_sigma``, ``surface_sigma`` applies to the
-            refiner's maps. ``"shipped"`` (:data:`SHIPPED_REFINER`, the default): the
-            refiner packaged with a named model's shipped weights
-            (:func:`facerecon.models.shipped_refiner`), none when there is none, when
-            ``weights`` are given or ``second_pass`` is on, or for a predictor ``model``.
-            ``None``: no refiner. Not with ``second_pass``.
+            refiner's maps. ``"shipped"`` (:data:`SHIPPED_REFINER`): the refiner packaged
+            with a named model (:func:`facerecon.models.shipped_refiner`). ``None`` (the
+            default): no refiner, one network per face. Not with ``second_pass``.
         flip_average: also predict each crop mirrored and average the two maps
             (:class:`~facerecon.predictor.FlipAveragedPredictor`; a named model only; the
             first network's, not a refiner's).
@@ -81,10 +79,10 @@ class FaceReconstructor:
         flip_average: bool = False,
         batch_size: int = 16,
         surface_sigma: float | None = None,
-        refiner: str | PosmapPredictor | None = SHIPPED_REFINER,
+        refiner: str | PosmapPredictor | None = None,
     ):
         if isinstance(refiner, str) and refiner == SHIPPED_REFINER:
-            refiner = _shipped_refiner(model, weights, second_pass)
+            refiner = _shipped_refiner(model)
         if isinstance(refiner, str) and not isinstance(model, str):
             raise InvalidInputError("refiner= as a weights file needs a model given by name")
         if isinstance(refiner, str):
@@ -208,16 +206,22 @@ class FaceReconstructor:
         return posmaps
 
 
-def _shipped_refiner(model, weights, second_pass: bool) -> str | None:
-    """The refiner file packaged with a named ``model``'s shipped weights, as a path string;
-    None when there is none, ``weights`` are the caller's own, a second pass is asked for,
-    or ``model`` is a predictor."""
+def _shipped_refiner(model) -> str:
+    """The refiner file packaged with the named ``model``, as a path string.
+
+    Raises:
+        InvalidInputError: ``model`` is a predictor, not a name.
+        WeightsError: no refiner is shipped for it.
+    """
     from facerecon.models import shipped_refiner
 
-    if not isinstance(model, str) or weights is not None or second_pass:
-        return None
+    if not isinstance(model, str):
+        raise InvalidInputError(f"refiner={SHIPPED_REFINER!r} needs a model given by name")
     path = shipped_refiner(model)
-    return None if path is None else str(path)
+    if path is None:
+        raise WeightsError(f"no refiner is shipped for model {model!r}; pass a .safetensors "
+                           "file as refiner= (--refine-weights)")
+    return str(path)
 
 
 def _predictor_settings(predictor: PosmapPredictor) -> dict:

@@ -183,27 +183,32 @@ def test_crops_are_sampled_as_the_predictor_was_trained(topology, make_oracle):
     assert not np.array_equal(transforms[0].warp(scene.image, 2), transforms[0].warp(scene.image))
 
 
-def test_the_shipped_refiner_joins_only_the_shipped_weights(tmp_path, monkeypatch):
-    """With a refiner packaged beside the model's weights, the default pipeline refines;
-    the caller's own weights, a second pass or refiner=None do not."""
+def test_the_shipped_refiner_is_used_only_when_asked_for(tmp_path, monkeypatch):
+    """refiner='shipped' loads <model>.refiner.safetensors from the package's weights; the
+    default pipeline runs one network; a missing refiner is a clear error."""
     import torch
 
+    from facerecon.errors import WeightsError
     from facerecon.models import create_model, registry, save_weights, shipped_refiner
 
     torch.manual_seed(0)
     save_weights(create_model("mobile_posmap128"), tmp_path / "mobile_posmap128.safetensors")
     monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
     assert shipped_refiner("mobile_posmap128") is None
+    with pytest.raises(WeightsError, match="no refiner is shipped"):
+        FaceReconstructor(detector=None, refiner="shipped")
+    refiner_file = tmp_path / "mobile_posmap128.refiner.safetensors"
+    save_weights(create_model("mobile_posmap128"), refiner_file)
+    assert shipped_refiner("mobile_posmap128") == refiner_file
     assert FaceReconstructor(detector=None).refiner is None
-    save_weights(create_model("mobile_posmap128"),
-                 tmp_path / "mobile_posmap128.refiner.safetensors")
-    assert shipped_refiner("mobile_posmap128") == tmp_path / "mobile_posmap128.refiner.safetensors"
-    rec = FaceReconstructor(detector=None)
-    assert rec.settings["refiner"]["weights_file"] == "mobile_posmap128.refiner.safetensors"
+    rec = FaceReconstructor(detector=None, refiner="shipped")
+    assert rec.settings["refiner"]["weights_file"] == refiner_file.name
     scene = render_synthetic_face(load_topology(128), yaw=10)
     (face,) = rec(scene.image, boxes=[scene.box])
     assert face.crop.size == 128
-    own = str(tmp_path / "mobile_posmap128.safetensors")
-    assert FaceReconstructor(weights=own, detector=None).refiner is None
-    assert FaceReconstructor(detector=None, second_pass=True).refiner is None
-    assert FaceReconstructor(detector=None, refiner=None).refiner is None
+    with pytest.raises(InvalidInputError):
+        FaceReconstructor(model=make_predictor(), detector=None, refiner="shipped")
+
+
+def make_predictor():
+    return GroundTruthPredictor(load_topology(256), [load_topology(256).canonical_vertices])

@@ -204,10 +204,10 @@ def test_refine_weights_reach_the_pipeline_and_its_report(tmp_path, scene):
     assert pipeline["refiner"]["weights_sha256"] != pipeline["weights_sha256"]
 
 
-def test_no_refine_and_refine_weights_exclude_each_other(tmp_path, scene, capsys):
+def test_refine_and_refine_weights_exclude_each_other(tmp_path, scene, capsys):
     photo = tmp_path / "photo.png"
     Image.fromarray(scene.image).save(photo)
-    code = main(["reconstruct", str(photo), "-o", str(tmp_path / "out"), "--no-refine",
+    code = main(["reconstruct", str(photo), "-o", str(tmp_path / "out"), "--refine",
                  "--refine-weights", str(tmp_path / "r.safetensors")])
     assert code != 0
-    assert "--no-refine and --refine-weights" in capsys.readouterr().err
+    assert "exclude each other" in capsys.readouterr().err

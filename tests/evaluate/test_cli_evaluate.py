@@ -128,9 +128,9 @@ def test_model_row_names_the_weights_and_the_refiner(make_oracle):
     oracle = make_oracle(topology, [topology.canonical_vertices])
     plain = FaceReconstructor(model=oracle, detector=None)
     refined = FaceReconstructor(model=oracle, detector=None, refiner=oracle)
-    args = Namespace(weights=Path("/w/a.safetensors"), refine_weights=Path("/w/b.safetensors"))
+    args = Namespace(weights=Path("/w/a.safetensors"))
     assert evaluate_cli._model_label(args, plain) == "ground_truth (a.safetensors)"
     assert (evaluate_cli._model_label(args, refined)
-            == "ground_truth (a.safetensors) + refiner (b.safetensors)")
-    assert (evaluate_cli._model_label(Namespace(weights=None, refine_weights=None), refined)
-            == "ground_truth + refiner")
+            == "ground_truth (a.safetensors) + refiner (ground_truth)")
+    assert (evaluate_cli._model_label(Namespace(weights=None), refined)
+            == "ground_truth + refiner (ground_truth)")

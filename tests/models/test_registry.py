@@ -12,6 +12,7 @@ from facerecon.models import (
     list_models,
     registry,
     save_weights,
+    shipped_refiner,
     shipped_weights,
 )
 
@@ -104,6 +105,17 @@ def test_shipped_weights_load_strictly(name):
     if path is None:
         pytest.skip(f"no weights shipped for {name}")
     create_model(name, weights=path)
+
+
+def test_the_shipped_refiner_loads_strictly_and_differs_from_the_weights():
+    """mobile_posmap128 ships a refiner (its card): same architecture, other weights."""
+    refiner = shipped_refiner("mobile_posmap128")
+    assert refiner is not None and refiner.name == "mobile_posmap128.refiner.safetensors"
+    first = create_model("mobile_posmap128", weights=shipped_weights("mobile_posmap128"))
+    second = create_model("mobile_posmap128", weights=refiner)
+    assert any(not torch.equal(a, b) for a, b in zip(first.state_dict().values(),
+                                                      second.state_dict().values(), strict=True))
+    assert shipped_refiner("mobile_posmap256") is None
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

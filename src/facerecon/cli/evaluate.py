@@ -61,11 +61,12 @@ def _model_options(parser) -> None:
     parser.add_argument("--weights", type=Path, default=None, help=".safetensors weights")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
-    parser.add_argument("--no-refine", action="store_true",
-                        help="skip the shipped refiner (one network per face, faster)")
+    parser.add_argument("--refine", action="store_true",
+                        help="predict each face again with the shipped refiner network, from "
+                             "an upright crop of the first pass's landmarks (~2x the time)")
     parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
-                        help="a second network of --model (.safetensors) that predicts each "
-                             "face again from an upright crop of the first pass's landmarks")
+                        help="like --refine, with these refiner weights (.safetensors) "
+                             "instead of the shipped ones")
     parser.add_argument("--flip-average", action="store_true",
                         help="average with the mirrored crop's prediction")
     parser.add_argument("--surface-sigma", type=float, default=None,
@@ -82,13 +83,11 @@ def _row_options(parser) -> None:
 
 def build_reconstructor(args):
     """The pipeline the arguments ask for (tests replace this to inject a predictor)."""
+    from facerecon.cli.reconstruct import refiner_option
     from facerecon.evaluate.predictors import make_reconstructor
 
-    if args.no_refine and args.refine_weights is not None:
-        raise InvalidInputError("--no-refine and --refine-weights exclude each other")
     return make_reconstructor(args.model, args.weights, args.device, args.second_pass,
-                              args.flip_average, args.surface_sigma, args.refine_weights,
-                              not args.no_refine)
+                              args.flip_average, args.surface_sigma, refiner_option(args))
 
 
 def _reconstructor_or_none(args, required: bool):
@@ -108,9 +107,9 @@ def _model_label(args, reconstructor) -> str:
     """The model row's name: the predictor, its weights file if given, and its refiner."""
     name = reconstructor.predictor.name
     label = f"{name} ({args.weights.name})" if args.weights else name
-    if reconstructor.refiner is not None:
-        refine = args.refine_weights
-        label += f" + refiner ({refine.name})" if refine else " + refiner"
+    refiner = reconstructor.refiner
+    if refiner is not None:
+        label += f" + refiner ({getattr(refiner, 'weights_file', None) or refiner.name})"
     return label
 
 

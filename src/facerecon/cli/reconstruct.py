@@ -44,11 +44,12 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", default=None, help=".safetensors weights for --model")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
-    parser.add_argument("--no-refine", action="store_true",
-                        help="skip the shipped refiner (one network per face, faster)")
+    parser.add_argument("--refine", action="store_true",
+                        help="predict each face again with the shipped refiner network, from "
+                             "an upright crop of the first pass's landmarks (~2x the time)")
     parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
-                        help="a second network of --model (.safetensors) that predicts each "
-                             "face again from an upright crop of the first pass's landmarks")
+                        help="like --refine, with these refiner weights (.safetensors) "
+                             "instead of the shipped ones")
     parser.add_argument("--flip-average", action="store_true",
                         help="average with the mirrored crop's prediction (~2 ms more per face)")
     parser.add_argument("--surface-sigma", type=float, default=None,
@@ -67,15 +68,16 @@ def _parse_box(text: str) -> tuple[float, ...]:
     return values
 
 
-def refiner_option(args):
-    """``FaceReconstructor``'s ``refiner`` for ``--no-refine`` / ``--refine-weights``."""
+def refiner_option(args) -> str | None:
+    """``FaceReconstructor``'s ``refiner`` for ``--refine`` / ``--refine-weights``."""
     from facerecon.api import SHIPPED_REFINER
 
-    if args.no_refine and args.refine_weights is not None:
-        raise InvalidInputError("--no-refine and --refine-weights exclude each other")
-    if args.no_refine:
-        return None
-    return SHIPPED_REFINER if args.refine_weights is None else str(args.refine_weights)
+    if args.refine and args.refine_weights is not None:
+        raise InvalidInputError("--refine (the shipped refiner) and --refine-weights exclude "
+                                "each other")
+    if args.refine_weights is not None:
+        return str(args.refine_weights)
+    return SHIPPED_REFINER if args.refine else None
 
 
 def build_reconstructor(args):

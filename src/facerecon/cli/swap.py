@@ -49,7 +49,7 @@ def _common(parser) -> None:
     parser.add_argument("--weights", default=None)
     parser.add_argument("--device", default="cpu")
     parser.set_defaults(box=None, second_pass=False, flip_average=False, surface_sigma=None,
-                        refine_weights=None, no_refine=False)
+                        refine_weights=None, refine=False)
 
 
 def _faces(reconstructor, path: Path):

@@ -29,8 +29,7 @@ def make_reconstructor(
     second_pass: bool = False,
     flip_average: bool = False,
     surface_sigma: float | None = None,
-    refine_weights: str | Path | None = None,
-    refine: bool = True,
+    refiner: str | Path | None = None,
 ):
     """A detector-less :class:`~facerecon.api.FaceReconstructor` for boxes given per image.
 
@@ -38,10 +37,8 @@ def make_reconstructor(
         model: registered model name, a PosmapPredictor, or None for the pipeline's default
             model. weights: ``.safetensors`` for a named model (None: the shipped weights).
         second_pass, flip_average, surface_sigma: see :class:`~facerecon.api.FaceReconstructor`.
-        refine_weights: ``.safetensors`` of a refiner network of the same model (the
-            reconstructor's ``refiner``); None: the shipped refiner, which the reconstructor
-            uses only with the shipped weights (``weights`` None).
-        refine: False: no refiner at all.
+        refiner: ``.safetensors`` of a refiner network of the same model, or ``"shipped"``
+            for the packaged one (the reconstructor's ``refiner``); None: no refiner.
     """
     from facerecon.api import FaceReconstructor
 
@@ -53,12 +50,8 @@ def make_reconstructor(
         options["weights"] = str(weights)
     if model is not None:
         options["model"] = model
-    if not refine:
-        if refine_weights is not None:
-            raise InvalidInputError("refine_weights= needs refine=True")
-        options["refiner"] = None
-    elif refine_weights is not None:
-        options["refiner"] = str(refine_weights)
+    if refiner is not None:
+        options["refiner"] = str(refiner)
     return FaceReconstructor(**options)
 
 
