@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facerecon.cli.reconstruct import add_refiner_arguments, refiner_option
 from facerecon.errors import InvalidInputError, WeightsError
 
 TEACHER_FOLDER = "teacher-3ddfa"
@@ -61,12 +62,7 @@ def _model_options(parser) -> None:
     parser.add_argument("--weights", type=Path, default=None, help=".safetensors weights")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
-    parser.add_argument("--refine", action="store_true",
-                        help="predict each face again with the shipped refiner network, from "
-                             "an upright crop of the first pass's landmarks (~2x the time)")
-    parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
-                        help="like --refine, with these refiner weights (.safetensors) "
-                             "instead of the shipped ones")
+    add_refiner_arguments(parser)
     parser.add_argument("--flip-average", action="store_true",
                         help="average with the mirrored crop's prediction")
     parser.add_argument("--surface-sigma", type=float, default=None,
@@ -83,7 +79,6 @@ def _row_options(parser) -> None:
 
 def build_reconstructor(args):
     """The pipeline the arguments ask for (tests replace this to inject a predictor)."""
-    from facerecon.cli.reconstruct import refiner_option
     from facerecon.evaluate.predictors import make_reconstructor
 
     return make_reconstructor(args.model, args.weights, args.device, args.second_pass,

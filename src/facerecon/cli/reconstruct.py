@@ -44,12 +44,7 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", default=None, help=".safetensors weights for --model")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
-    parser.add_argument("--refine", action="store_true",
-                        help="predict each face again with the shipped refiner network, from "
-                             "an upright crop of the first pass's landmarks (~2x the time)")
-    parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
-                        help="like --refine, with these refiner weights (.safetensors) "
-                             "instead of the shipped ones")
+    add_refiner_arguments(parser)
     parser.add_argument("--flip-average", action="store_true",
                         help="average with the mirrored crop's prediction (~2 ms more per face)")
     parser.add_argument("--surface-sigma", type=float, default=None,
@@ -66,6 +61,16 @@ def _parse_box(text: str) -> tuple[float, ...]:
     if len(values) != 4 or not (values[2] > values[0] and values[3] > values[1]):
         raise argparse.ArgumentTypeError(f"--box must be x1,y1,x2,y2 with x1<x2, y1<y2: {text!r}")
     return values
+
+
+def add_refiner_arguments(parser) -> None:
+    """``--refine`` and ``--refine-weights`` (read by :func:`refiner_option`)."""
+    parser.add_argument("--refine", action="store_true",
+                        help="predict each face again with the shipped refiner network, from "
+                             "an upright crop of the first pass's landmarks (~2x the time)")
+    parser.add_argument("--refine-weights", type=Path, default=None, metavar="FILE",
+                        help="like --refine, with these refiner weights (.safetensors) "
+                             "instead of the shipped ones")
 
 
 def refiner_option(args) -> str | None:
