@@ -95,9 +95,9 @@ def shipped_weights(name: str) -> Path | None:
 
 def shipped_refiner(name: str) -> Path | None:
     """Path of the refiner packaged for ``name`` (``<name>.refiner.safetensors``: a second
-    network of the same model that the default pipeline runs on an upright crop of the
-    shipped weights' landmarks, :class:`facerecon.api.FaceReconstructor`'s ``refiner``), or
-    ``None`` when none is shipped.
+    network of the same model that ``FaceReconstructor(refiner="shipped")``, ``--refine``,
+    runs on an upright crop of the first network's landmarks), or ``None`` when none is
+    shipped.
 
     Raises:
         InvalidInputError: unknown name.
