@@ -173,7 +173,6 @@ def named_weights(parser: argparse.ArgumentParser, items: list[str]) -> dict[str
     return named
 
 
-
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--surface-sigma NAME=SIGMA ...``, ``--second-pass NAME ...`` and
     ``--refine NAME=FILE ...``, per-weights pipeline settings read by

@@ -183,7 +183,8 @@ def test_crops_are_sampled_as_the_predictor_was_trained(topology, make_oracle):
     assert not np.array_equal(transforms[0].warp(scene.image, 2), transforms[0].warp(scene.image))
 
 
-def test_the_shipped_refiner_is_used_only_when_asked_for(tmp_path, monkeypatch):
+def test_the_shipped_refiner_is_used_only_when_asked_for(tmp_path, monkeypatch, topology,
+                                                         make_oracle):
     """refiner='shipped' loads <model>.refiner.safetensors from the package's weights; the
     default pipeline runs one network; a missing refiner is a clear error."""
     import torch
@@ -207,8 +208,5 @@ def test_the_shipped_refiner_is_used_only_when_asked_for(tmp_path, monkeypatch):
     (face,) = rec(scene.image, boxes=[scene.box])
     assert face.crop.size == 128
     with pytest.raises(InvalidInputError):
-        FaceReconstructor(model=make_predictor(), detector=None, refiner="shipped")
-
-
-def make_predictor():
-    return GroundTruthPredictor(load_topology(256), [load_topology(256).canonical_vertices])
+        FaceReconstructor(model=make_oracle(topology, [topology.canonical_vertices]),
+                          detector=None, refiner="shipped")
