@@ -119,11 +119,14 @@ def umeyama(source, target, weights=None, with_scale: bool = True) -> Similarity
             raise InvalidInputError("weights must be non-negative and not all zero")
     weights = weights / weights.sum()
 
+    # Every reduction over the N points is a matrix product: numpy's axis reductions of an
+    # (N, 3) array are ~20x slower, and a dense fit (N ~ 14k) runs once per face.
     source_mean = weights @ source
     target_mean = weights @ target
     source_centred = source - source_mean
-    target_centred = target - target_mean
-    covariance = (target_centred * weights[:, None]).T @ source_centred
+    # sum_i w_i (t_i - t_mean)(s_i - s_mean)^T; the t_mean term drops out, as
+    # sum_i w_i (s_i - s_mean) = 0, so the target need not be centred.
+    covariance = (target.T * weights) @ source_centred
     u, singular, vt = np.linalg.svd(covariance)
     # Rank < 2 (all points on one line) leaves a rotation about that line free.
     if not singular[1] > 1e-12 * max(singular[0], np.finfo(float).tiny):
@@ -133,7 +136,7 @@ def umeyama(source, target, weights=None, with_scale: bool = True) -> Similarity
         signs[2] = -1.0
     rotation = (u * signs) @ vt
     if with_scale:
-        source_variance = weights @ np.sum(source_centred**2, axis=1)
+        source_variance = weights @ (source_centred**2 @ np.ones(3))
         scale = float(singular @ signs / source_variance)
         if not scale > 0:
             raise InvalidInputError("the best-fit scale is not positive: no proper similarity")
