@@ -4,7 +4,8 @@ Stages, batch 1, on scikit-image's astronaut photo (512 x 512, one face): detect
 crop (box -> similarity -> 256/128 warp), network, smooth (the pipeline's
 ``surface_sigma`` smoothing of the map, :func:`facerecon.posmap.smooth`), decode (crop ->
 image space, dense vertices, landmarks), pose (similarity fit of all vertices), the whole
-per-face step after detection (crop + network + smooth + decode + pose), and exports (OBJ,
+per-face step after detection (crop + network + smooth + decode + pose: the library's own
+``FaceReconstructor`` call given the detector's box, then the face's pose), and exports (OBJ,
 GLB of one face). Then the network's and the whole pipeline's throughput at batch 16.
 Medians over --runs runs after warm-up, with torch and numba limited to --threads threads.
 
@@ -20,8 +21,9 @@ its mirror) and writes ``pipeline_speed_flip.json`` instead. ``--refine`` (the s
 refiner, :func:`facerecon.models.shipped_refiner`) or ``--refine-weights FILE`` times the
 pipeline with a refiner (:class:`facerecon.api.FaceReconstructor`'s ``refiner``): the
 per-face step also re-crops upright from the first pass's landmarks and roll and runs the
-refiner (its own stage ``refine``: upright crop, refiner network, smooth, decode, pose); it
-writes ``pipeline_speed_refine.json``.
+refiner (stages ``first_pass``: crop, network, landmarks, roll and the refiner's crop, i.e.
+``FaceReconstructor.refiner_crops``; ``refine``: upright crop, refiner network, smooth,
+decode, pose); it writes ``pipeline_speed_refine.json``.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def main() -> None:
     from skimage.data import astronaut
 
     from facerecon.api import FaceReconstructor, posmap_to_image
-    from facerecon.crop import box_crop_params, crop_from_box, crop_from_landmarks
+    from facerecon.crop import box_crop_params, crop_from_box
     from facerecon.face import Face
     from facerecon.mesh import write_glb, write_obj
     from facerecon.models import (
@@ -111,18 +113,13 @@ def main() -> None:
     def smoothed(crop_posmaps, sigma=first_sigma):
         return smooth(crop_posmaps, rec.topology, sigma)
 
-    def refine(first):
-        transform = crop_from_landmarks(first.landmarks, refiner.input_size,
-                                        roll=first.pose.roll)
+    def refine(transform):
         patch = transform.warp(image, refiner.crop_supersample)[None]
         crop_posmap = smoothed(refiner(patch, [transform]), rec.surface_sigma)
         return decode(transform, crop_posmap[0]).pose
 
-    def per_face():
-        transform = crop()
-        crop_posmap = predictor(transform.warp(image, supersample)[None], [transform])
-        face = decode(transform, smoothed(crop_posmap)[0])
-        return face.pose if refiner is None else refine(face)
+    def per_face():  # the library's own path, given the detector's box
+        return rec(image, boxes=[detection.box], box_source=rec.detector_name)[0].pose
 
     transform = crop()
     patch = transform.warp(image, supersample)[None]
@@ -139,8 +136,10 @@ def main() -> None:
         "pose": timed(lambda: decode(transform, posmap).pose, args.runs),
         "per_face_after_detection": timed(per_face, args.runs),
     }
-    if refiner is not None:  # the first pass's pose is cached after the warm-up
-        stages["refine"] = timed(lambda: refine(face), args.runs)
+    if refiner is not None:
+        stages["first_pass"] = timed(lambda: rec.refiner_crops(image, [crop()]), args.runs)
+        refiner_crop = rec.refiner_crops(image, [crop()])[0]
+        stages["refine"] = timed(lambda: refine(refiner_crop), args.runs)
     with tempfile.TemporaryDirectory() as folder:
         mesh = face.mesh()
         stages["export_obj"] = timed(lambda: write_obj(mesh, Path(folder) / "f.obj"), 10, 1)

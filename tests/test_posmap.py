@@ -4,7 +4,7 @@ import pytest
 from facerecon.data.synthetic import random_posed_ict_face
 from facerecon.errors import InvalidInputError
 from facerecon.morphable.ict import load_ict
-from facerecon.posmap import DecodedPosmap, decode, encode
+from facerecon.posmap import DecodedPosmap, decode, decode_landmarks, encode
 from facerecon.topology import load_topology
 
 RESOLUTION = 256
@@ -75,6 +75,26 @@ def test_batches_match_single_maps(topology, rng):
     single = decode(encode(vertices[1], topology), topology)
     np.testing.assert_allclose(decoded.vertices[1], single.vertices, atol=1e-5)
     np.testing.assert_allclose(decoded.landmarks[1], single.landmarks, atol=1e-5)
+
+
+def test_landmarks_alone_are_the_decoded_landmarks(topology, rng):
+    vertices = topology.canonical_vertices + rng.normal(
+        scale=2.0, size=(2, topology.region_vertex_count, 3)).astype(np.float32)
+    batch = encode(vertices, topology)
+    landmarks = decode_landmarks(batch, topology)
+    assert landmarks.shape == (2, 68, 3) and landmarks.dtype == np.float32
+    np.testing.assert_array_equal(landmarks, decode(batch, topology).landmarks)
+    np.testing.assert_array_equal(decode_landmarks(batch[1], topology), landmarks[1])
+    # only the landmarks' sample pixels are read: NaN elsewhere on the face is not an error
+    holed = batch[0].copy()
+    pixels = np.setdiff1d(topology.valid_indices, topology.landmark_sample_index.ravel())
+    holed.reshape(-1, 3)[pixels[:10]] = np.nan
+    np.testing.assert_array_equal(decode_landmarks(holed, topology), landmarks[0])
+    holed.reshape(-1, 3)[topology.landmark_sample_index[30, 0]] = np.nan
+    with pytest.raises(InvalidInputError, match="landmarks"):
+        decode_landmarks(holed, topology)
+    with pytest.raises(InvalidInputError, match=r"256, 256, 3\).*got"):
+        decode_landmarks(np.zeros((128, 128, 3), np.float32), topology)
 
 
 def test_codec_does_not_touch_inputs(topology):

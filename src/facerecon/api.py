@@ -17,18 +17,22 @@ first-pass landmarks, which makes the result insensitive to how loosely the dete
 the face. An optional refiner does the same with a second network, on a crop turned upright
 by the first pass's roll: a network trained on the build's framing alone is precise but
 needs that framing, and the first network (trained with PRN's augmentation) supplies it.
+The first pass then keeps only what that crop needs (68 landmarks from the raw map and a
+68-point roll: no smoothing, dense decode or dense pose; docs/training.md, "The lean first
+pass").
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from facerecon.apps.pose import estimate_pose
 from facerecon.crop import CropTransform, box_crop_params, crop_from_box, crop_from_landmarks
 from facerecon.detection import DEFAULT_DETECTOR, FaceDetector, create_detector
 from facerecon.errors import InvalidInputError, WeightsError
-from facerecon.face import Face
+from facerecon.face import Face, canonical_landmarks
 from facerecon.imageio import load_image
-from facerecon.posmap import decode, smooth
+from facerecon.posmap import decode, decode_landmarks, smooth
 from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor, PosmapPredictor
 from facerecon.topology import load_topology
 from facerecon.types import Detection
@@ -53,9 +57,9 @@ class FaceReconstructor:
         refiner: predict every face again with this second predictor (or, for a named
             ``model``, these ``.safetensors`` weights of it), from
             :func:`~facerecon.crop.crop_from_landmarks` of the first pass's landmarks turned
-            upright by its roll; the faces are the refiner's. The first pass then smooths
-            with its own predictor's ``surface_sigma``, ``surface_sigma`` applies to the
-            refiner's maps. ``"shipped"`` (:data:`SHIPPED_REFINER`): the refiner packaged
+            upright by its roll (:meth:`refiner_crops`); the faces are the refiner's, and
+            ``surface_sigma`` applies to the refiner's maps. ``"shipped"``
+            (:data:`SHIPPED_REFINER`): the refiner packaged
             with a named model (:func:`facerecon.models.shipped_refiner`). ``None`` (the
             default): no refiner, one network per face. Not with ``second_pass``.
         flip_average: also predict each crop mirrored and average the two maps
@@ -171,12 +175,7 @@ class FaceReconstructor:
         if self.refiner is None:
             posmaps = self._predict(self.predictor, image, crops, self.surface_sigma)
         else:
-            first_sigma = getattr(self.predictor, "surface_sigma", 0.0)
-            posmaps = self._predict(self.predictor, image, crops, first_sigma)
-            firsts = [Face(d.box, d.score, crop, posmap, self.topology, image)
-                      for d, crop, posmap in zip(detections, crops, posmaps, strict=True)]
-            crops = [crop_from_landmarks(face.landmarks, self.refiner.input_size,
-                                         roll=face.pose.roll) for face in firsts]
+            crops = self.refiner_crops(image, crops)
             posmaps = self._predict(self.refiner, image, crops, self.surface_sigma)
         if self.second_pass:
             crops = [
@@ -189,16 +188,49 @@ class FaceReconstructor:
             for d, crop, posmap in zip(detections, crops, posmaps, strict=True)
         ]
 
+    def refiner_crops(self, image: np.ndarray, crops: list[CropTransform]) -> list[CropTransform]:
+        """The refiner's crop of each face, from the first network's prediction on ``crops``.
+
+        The lean first pass: the 68 landmarks read from the first network's raw map
+        (:func:`~facerecon.posmap.decode_landmarks`), in image pixels, and the roll of their
+        similarity fit to the canonical face's 68 landmarks, framed upright by
+        :func:`~facerecon.crop.crop_from_landmarks` at the refiner's input size.
+
+        Args:
+            image: (H, W, 3) uint8 RGB.
+            crops: the first pass's crop of each face.
+
+        Raises:
+            InvalidInputError: this reconstructor has no refiner.
+        """
+        if self.refiner is None:
+            raise InvalidInputError("refiner_crops needs a reconstructor with a refiner")
+        canonical = canonical_landmarks(self.topology)
+        refined = []
+        for batch, predicted in self._network_maps(self.predictor, image, crops):
+            for crop, landmarks in zip(batch, decode_landmarks(predicted, self.topology),
+                                       strict=True):
+                landmarks = crop.to_image(landmarks)
+                roll = estimate_pose(landmarks, canonical).roll
+                refined.append(crop_from_landmarks(landmarks, self.refiner.input_size, roll=roll))
+        return refined
+
+    def _network_maps(self, predictor: PosmapPredictor, image: np.ndarray,
+                      crops: list[CropTransform]):
+        """Yield ``(crops of a batch, (B, R, R, 3) crop-space maps)``, ``batch_size`` crops
+        per ``predictor`` call."""
+        supersample = predictor.crop_supersample
+        for start in range(0, len(crops), self.batch_size):
+            batch = crops[start : start + self.batch_size]
+            patches = np.stack([crop.warp(image, supersample) for crop in batch])
+            yield batch, predictor(patches, batch)
+
     def _predict(self, predictor: PosmapPredictor, image: np.ndarray,
                  crops: list[CropTransform], surface_sigma: float) -> list[np.ndarray]:
         """Image-space (R, R, 3) position maps for each crop, batched through ``predictor``
         and smoothed with ``surface_sigma``."""
         posmaps = []
-        supersample = predictor.crop_supersample
-        for start in range(0, len(crops), self.batch_size):
-            batch = crops[start : start + self.batch_size]
-            patches = np.stack([crop.warp(image, supersample) for crop in batch])
-            predicted = predictor(patches, batch)
+        for batch, predicted in self._network_maps(predictor, image, crops):
             if surface_sigma:
                 predicted = smooth(predicted, self.topology, surface_sigma)
             for crop, posmap in zip(batch, predicted, strict=True):

@@ -34,6 +34,14 @@ def canonical_dense_vertices(topology: UVTopology) -> np.ndarray:
     return vertices
 
 
+@functools.lru_cache(maxsize=4)
+def canonical_landmarks(topology: UVTopology) -> np.ndarray:
+    """(68, 3) landmarks of the topology's canonical frontal face (decoded once)."""
+    landmarks = decode(topology.canonical_posmap, topology).landmarks
+    landmarks.setflags(write=False)
+    return landmarks
+
+
 @dataclass(frozen=True, eq=False)
 class Face:
     """One reconstructed face. Coordinates follow :mod:`facerecon.types` (image pixels, x right,

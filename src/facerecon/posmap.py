@@ -35,7 +35,7 @@ import numpy as np
 from facerecon.errors import InvalidInputError
 from facerecon.topology.uv_topology import UVTopology, interpolate_surface
 
-__all__ = ["DecodedPosmap", "decode", "encode", "smooth", "smoothing_edges"]
+__all__ = ["DecodedPosmap", "decode", "decode_landmarks", "encode", "smooth", "smoothing_edges"]
 
 
 @dataclass(frozen=True)
@@ -111,10 +111,30 @@ def decode(posmap, topology: UVTopology) -> DecodedPosmap:
     _checked_shape(values, size)
     flat = values.reshape(*values.shape[:-3], size * size, 3)
     vertices = _finite_float(flat[..., topology.valid_indices, :], "posmap (valid pixels)")
+    return DecodedPosmap(vertices=vertices, landmarks=decode_landmarks(values, topology))
+
+
+def decode_landmarks(posmap, topology: UVTopology) -> np.ndarray:
+    """The 68 landmarks alone, as :func:`decode` reads them, without the dense vertices.
+
+    Args:
+        posmap: (R, R, 3) or (B, R, R, 3) real, R = ``topology.resolution``.
+        topology: the UV topology.
+
+    Returns:
+        ([B,] 68, 3) float32, in the map's coordinates, iBUG order.
+
+    Raises:
+        InvalidInputError: the map's shape does not match the topology, or holds NaN/inf on
+            the landmarks' sample pixels.
+    """
+    size = topology.resolution
+    values = np.asarray(posmap)
+    _checked_shape(values, size)
+    flat = values.reshape(*values.shape[:-3], size * size, 3)
     samples = _finite_float(flat[..., topology.landmark_sample_index, :], "posmap (landmarks)")
-    landmarks = np.einsum("...lkc,lk->...lc", samples.astype(np.float64),
-                          topology.landmark_sample_weight).astype(np.float32)
-    return DecodedPosmap(vertices=vertices, landmarks=landmarks)
+    return np.einsum("...lkc,lk->...lc", samples.astype(np.float64),
+                     topology.landmark_sample_weight).astype(np.float32)
 
 
 #: A UV-neighbour pair whose points lie this many times farther apart on the canonical face

@@ -112,6 +112,27 @@ def test_refiner_predicts_from_an_upright_crop(topology, make_oracle):
         FaceReconstructor(model=first, detector=None, refiner="other.safetensors")
 
 
+@pytest.mark.parametrize("yaw, pitch, roll", [(0, 0, 25), (40, -15, -20), (-70, 10, 10)])
+def test_the_lean_first_pass_frames_like_the_true_landmarks(topology, make_oracle,
+                                                            yaw, pitch, roll):
+    """The refiner's crop comes from the first network's 68 landmarks and their roll alone:
+    with a perfect first network it is the crop of the true landmarks at the true roll."""
+    from facerecon.crop import crop_from_box, crop_from_landmarks
+
+    scene = render_synthetic_face(topology, yaw=yaw, pitch=pitch, roll=roll)
+    refiner = make_oracle(topology, [scene.vertices])
+    rec = FaceReconstructor(model=make_oracle(topology, [scene.vertices]), detector=None,
+                            refiner=refiner)
+    first_crop = crop_from_box(scene.box, topology.resolution, 1.7, -0.12)
+    (crop,) = rec.refiner_crops(scene.image, [first_crop])
+    expected = crop_from_landmarks(scene.landmarks, topology.resolution, roll=roll)
+    corners = np.array([[0, 0], [topology.resolution - 1, topology.resolution - 1]], float)
+    # within a pixel of the image at the crop's corners: centre, scale and turn agree
+    assert np.abs(crop.to_image(corners) - expected.to_image(corners)).max() < 1.0
+    with pytest.raises(InvalidInputError, match="refiner"):
+        FaceReconstructor(model=refiner, detector=None).refiner_crops(scene.image, [first_crop])
+
+
 def test_no_face_gives_empty_list_and_input_is_not_modified(topology, make_oracle):
     scene = render_synthetic_face(topology)
     image = scene.image.copy()
