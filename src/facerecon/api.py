@@ -46,7 +46,9 @@ class FaceReconstructor:
 
     Args:
         model: a registered model name (``facerecon.models.list_models()``) or any
-            :class:`~facerecon.predictor.PosmapPredictor`.
+            :class:`~facerecon.predictor.PosmapPredictor`; ``None`` (the default): the model
+            ``weights`` says it was trained as (:func:`facerecon.models.weights_model`), else
+            :data:`facerecon.models.DEFAULT_MODEL`.
         weights: ``.safetensors`` file for a named model; ``None`` uses the weights shipped
             with the package and raises :class:`~facerecon.errors.WeightsError` if there are
             none.
@@ -54,8 +56,9 @@ class FaceReconstructor:
             call passes ``boxes``.
         device: torch device for a named model ("cpu", "cuda", ...).
         second_pass: re-crop each face from its first-pass landmarks and predict again.
-        refiner: predict every face again with this second predictor (or, for a named
-            ``model``, these ``.safetensors`` weights of it), from
+        refiner: predict every face again with this second predictor (or these
+            ``.safetensors`` weights, run as the model the file says it was trained as, else
+            as ``model``), from
             :func:`~facerecon.crop.crop_from_landmarks` of the first pass's landmarks turned
             upright by its roll (:meth:`refiner_crops`); the faces are the refiner's, and
             ``surface_sigma`` applies to the refiner's maps. ``"shipped"``
@@ -75,7 +78,7 @@ class FaceReconstructor:
 
     def __init__(
         self,
-        model: str | PosmapPredictor = "mobile_posmap128",
+        model: str | PosmapPredictor | None = None,
         weights: str | None = None,
         detector: str | FaceDetector | None = DEFAULT_DETECTOR,
         device: str = "cpu",
@@ -85,12 +88,19 @@ class FaceReconstructor:
         surface_sigma: float | None = None,
         refiner: str | PosmapPredictor | None = None,
     ):
+        from facerecon.models import DEFAULT_MODEL, weights_model  # torch: imported on use
+
+        if model is None:
+            model = (weights_model(weights) if weights is not None else None) or DEFAULT_MODEL
         if isinstance(refiner, str) and refiner == SHIPPED_REFINER:
             refiner = _shipped_refiner(model)
-        if isinstance(refiner, str) and not isinstance(model, str):
-            raise InvalidInputError("refiner= as a weights file needs a model given by name")
         if isinstance(refiner, str):
-            refiner = NetworkPredictor(model, weights=refiner, device=device)
+            refiner_model = weights_model(refiner) or model
+            if not isinstance(refiner_model, str):
+                raise InvalidInputError(
+                    f"refiner= {refiner}: the file does not say which model it is, and the "
+                    "first model is not given by name")
+            refiner = NetworkPredictor(refiner_model, weights=refiner, device=device)
         if isinstance(model, str):
             model = NetworkPredictor(model, weights=weights, device=device)
             if flip_average:
@@ -101,10 +111,6 @@ class FaceReconstructor:
         if refiner is not None:
             if second_pass:
                 raise InvalidInputError("choose second_pass= or refiner=, not both")
-            if refiner.resolution != model.resolution:
-                raise InvalidInputError(
-                    f"the refiner's maps are {refiner.resolution} px, the model's "
-                    f"{model.resolution} px: they must share one UV layout")
         last = model if refiner is None else refiner
         if surface_sigma is None:
             surface_sigma = getattr(last, "surface_sigma", 0.0)
@@ -124,7 +130,8 @@ class FaceReconstructor:
         self.second_pass = bool(second_pass)
         self.surface_sigma = float(surface_sigma)
         self.batch_size = int(batch_size)
-        self.topology = load_topology(model.resolution)
+        # the UV layout of the maps that make the faces (the refiner's, when there is one)
+        self.topology = load_topology(last.resolution)
 
     @property
     def settings(self) -> dict:
@@ -205,10 +212,11 @@ class FaceReconstructor:
         """
         if self.refiner is None:
             raise InvalidInputError("refiner_crops needs a reconstructor with a refiner")
-        canonical = canonical_landmarks(self.topology)
+        topology = load_topology(self.predictor.resolution)  # the first network's layout
+        canonical = canonical_landmarks(topology)
         refined = []
         for batch, predicted in self._network_maps(self.predictor, image, crops):
-            for crop, landmarks in zip(batch, decode_landmarks(predicted, self.topology),
+            for crop, landmarks in zip(batch, decode_landmarks(predicted, topology),
                                        strict=True):
                 landmarks = crop.to_image(landmarks)
                 roll = estimate_pose(landmarks, canonical).roll

@@ -54,7 +54,8 @@ class NetworkPredictor:
         device: torch device string.
 
     Raises:
-        WeightsError: no weights given and none shipped for ``name``, or they do not match.
+        WeightsError: no weights given and none shipped for ``name``, or they do not match
+            (keys, shapes, or the model the file says it was trained as).
     """
 
     def __init__(self, name: str, weights=None, device: str = "cpu"):
@@ -64,6 +65,7 @@ class NetworkPredictor:
             get_config,
             prepare_for_inference,
             shipped_weights,
+            weights_model,
         )
 
         config = get_config(name)
@@ -76,6 +78,11 @@ class NetworkPredictor:
                     f"`facerecon train` makes one from the data built by "
                     f"`facerecon data build` (see docs/training.md)."
                 )
+        trained_as = weights_model(weights)
+        if trained_as is not None and trained_as != name:
+            raise WeightsError(
+                f"{weights} holds weights trained as {trained_as!r}, not {name!r}; run them "
+                f"as that model (--model {trained_as})")
         model = create_model(name, weights=weights).to(device)
         # which weights made the maps, for reports (FaceReconstructor.settings)
         self.weights_file = Path(weights).name

@@ -6,7 +6,7 @@ import pytest
 from facerecon.api import FaceReconstructor
 from facerecon.apps.pose import rotation_from_euler
 from facerecon.data.synthetic import GroundTruthPredictor, render_synthetic_face
-from facerecon.errors import InvalidInputError
+from facerecon.errors import InvalidInputError, WeightsError
 from facerecon.topology import load_topology
 
 
@@ -108,7 +108,7 @@ def test_refiner_predicts_from_an_upright_crop(topology, make_oracle):
     assert rec.settings["refiner"]["predictor"] == "ground_truth"
     with pytest.raises(InvalidInputError):
         FaceReconstructor(model=first, detector=None, refiner=refiner, second_pass=True)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(WeightsError, match="not found"):
         FaceReconstructor(model=first, detector=None, refiner="other.safetensors")
 
 
@@ -170,13 +170,29 @@ def test_rotation_helper_matches_scene(topology):
     np.testing.assert_allclose(scene.rotation, rotation_from_euler(10, 5, 3))
 
 
-def test_default_model_is_the_registry_default():
-    import inspect
+def test_weights_files_say_which_model_runs_them(tmp_path):
+    """A weights file is run as the model its metadata names (64 and 128 px networks share
+    one architecture, so loading the wrong one raises no key error); unnamed files run as
+    the registry default; a refiner file may be another model than the first network."""
+    import torch
 
-    from facerecon.models import DEFAULT_MODEL
+    from facerecon.models import DEFAULT_MODEL, create_model, save_weights
+    from facerecon.predictor import NetworkPredictor
 
-    default = inspect.signature(FaceReconstructor).parameters["model"].default
-    assert default == DEFAULT_MODEL
+    torch.manual_seed(0)
+    framer, refiner, plain = (tmp_path / f"{n}.safetensors" for n in ("f", "r", "p"))
+    save_weights(create_model("mobile_posmap64"), framer, {"model": "mobile_posmap64"})
+    save_weights(create_model("mobile_posmap128"), refiner, {"model": "mobile_posmap128"})
+    save_weights(create_model("mobile_posmap128"), plain)
+    assert FaceReconstructor(weights=str(plain), detector=None).predictor.name == DEFAULT_MODEL
+    with pytest.raises(WeightsError, match="trained as 'mobile_posmap64'.*--model mobile_posmap64"):
+        NetworkPredictor("mobile_posmap128", weights=framer)
+    rec = FaceReconstructor(weights=str(framer), refiner=str(refiner), detector=None)
+    assert (rec.predictor.input_size, rec.refiner.input_size) == (64, 128)
+    assert rec.topology.resolution == 128  # the faces are the refiner's maps
+    scene = render_synthetic_face(load_topology(128), yaw=10)
+    (face,) = rec(scene.image, boxes=[scene.box])
+    assert face.crop.size == 128 and face.vertices.shape == (load_topology(128).vertex_count, 3)
 
 
 def test_crops_are_sampled_as_the_predictor_was_trained(topology, make_oracle):
@@ -210,7 +226,6 @@ def test_the_shipped_refiner_is_used_only_when_asked_for(tmp_path, monkeypatch, 
     default pipeline runs one network; a missing refiner is a clear error."""
     import torch
 
-    from facerecon.errors import WeightsError
     from facerecon.models import create_model, registry, save_weights, shipped_refiner
 
     torch.manual_seed(0)

@@ -58,7 +58,9 @@ def register(subparsers) -> None:
 
 
 def _model_options(parser) -> None:
-    parser.add_argument("--model", default=None, help="model name (default: the shipped one)")
+    parser.add_argument("--model", default=None,
+                        help="model name (default: the one --weights was trained as, else the "
+                        "shipped one)")
     parser.add_argument("--weights", type=Path, default=None, help=".safetensors weights")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")

@@ -40,7 +40,9 @@ def register(subparsers) -> None:
     parser.add_argument("--front", action="store_true", help="export frontalised meshes")
     parser.add_argument("--texture-size", type=int, default=512, help="textured OBJ texels")
     parser.add_argument("--detector", default=None, help="detector name (default: best)")
-    parser.add_argument("--model", default=None, help="model name (default: the shipped one)")
+    parser.add_argument("--model", default=None,
+                        help="model name (default: the one --weights was trained as, else the "
+                        "shipped one)")
     parser.add_argument("--weights", default=None, help=".safetensors weights for --model")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
@@ -89,10 +91,9 @@ def build_reconstructor(args):
     """The reconstructor the arguments ask for (tests replace this to inject a model)."""
     from facerecon.api import FaceReconstructor
     from facerecon.detection import DEFAULT_DETECTOR
-    from facerecon.models import DEFAULT_MODEL
 
     return FaceReconstructor(
-        model=args.model or DEFAULT_MODEL,
+        model=args.model,
         weights=args.weights,
         detector=None if args.box else (args.detector or DEFAULT_DETECTOR),
         device=args.device,

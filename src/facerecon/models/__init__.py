@@ -18,7 +18,7 @@ from facerecon.models.registry import (
     shipped_refiner,
     shipped_weights,
 )
-from facerecon.models.weights_io import load_weights, save_weights
+from facerecon.models.weights_io import load_weights, save_weights, weights_model
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -36,4 +36,5 @@ __all__ = [
     "save_weights",
     "shipped_refiner",
     "shipped_weights",
+    "weights_model",
 ]

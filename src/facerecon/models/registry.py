@@ -122,7 +122,7 @@ register_model(
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
-for _size in (128, 256):
+for _size in (64, 128, 256):
     register_model(
         ModelConfig(
             name=f"mobile_posmap{_size}",
@@ -131,7 +131,7 @@ for _size in (128, 256):
             mean=_IMAGENET_MEAN,
             std=_IMAGENET_STD,
             output_scale=_size * 1.1,
-            # trained on 256 build crops: the 128 network saw them area-averaged by 2
+            # trained on 256 build crops: the 128 (64) network saw them area-averaged by 2 (4)
             crop_supersample=256 // _size,
             # the shipped 128 weights' (v6) maps smoothed over the face like a 0.75-px Gaussian:
             # chosen on build v3's val split (benchmarks/surface_smoothing.py, docs/models.md)

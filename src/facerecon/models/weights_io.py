@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -84,3 +84,26 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     with torch.no_grad():
         model.load_state_dict(tensors, strict=True)
     return model
+
+
+def weights_model(path: str | os.PathLike) -> str | None:
+    """The registered model a weights file says it was trained as (its ``"model"`` metadata,
+    written by ``facerecon train``), or None when the file does not say.
+
+    Networks of one architecture at different input sizes (``mobile_posmap64`` /
+    ``128``) load each other's weights without a key or shape error and then predict
+    garbage, so the pipeline reads this before it runs a file.
+
+    Raises:
+        WeightsError: the file is missing or not safetensors.
+    """
+    path = Path(path)
+    _check_suffix(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: weights file not found")
+    try:
+        with safe_open(str(path), "pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise WeightsError(f"{path}: not a readable safetensors file ({error})") from error
+    return metadata.get("model") or None
