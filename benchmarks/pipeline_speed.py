@@ -11,8 +11,10 @@ Medians over --runs runs after warm-up, with torch and numba limited to --thread
 
     PYTHONPATH=src OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 python benchmarks/pipeline_speed.py
 
-(OPENBLAS_NUM_THREADS=1: see facerecon/cli/__init__.py; with numpy's BLAS threads spinning the
-per-face step takes ~3x longer.)
+(OPENBLAS_NUM_THREADS=1, as the command line sets it: facerecon/cli/__init__.py. The library's
+reconstruction path no longer makes large matrix products, so without it the per-face step
+is about the same; run the command without it, with ``--name``, to measure that; the JSON
+records the setting.)
 
 Without --weights the shipped weights are used when they exist, else random ones (the
 timing does not depend on the values). ``--flip-average`` times the pipeline with
@@ -36,8 +38,7 @@ from pathlib import Path
 import numpy as np
 from common import median_ms, set_threads, write_result
 
-COMMAND = ("PYTHONPATH=src OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 "
-           "python benchmarks/pipeline_speed.py")
+COMMAND = "PYTHONPATH=src OMP_NUM_THREADS=2 {blas}python benchmarks/pipeline_speed.py"
 PERCENTILES = {"p10_ms": 10, "p90_ms": 90}
 
 
@@ -50,6 +51,9 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--weights", default=None)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--name", default=None,
+                        help="result file name under benchmarks/results (no .json; default "
+                        "pipeline_speed[_flip][_refine])")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--flip-average", action="store_true",
                         help="time the mirror-averaged predictor")
@@ -151,11 +155,14 @@ def main() -> None:
     many = timed(lambda: rec(image, boxes=[detection.box] * 16), max(10, args.runs // 5), 2)
     config = get_config(name)
     model = prepare_for_inference(create_model(name, weights=weights))
+    blas = os.environ.get("OPENBLAS_NUM_THREADS")  # None: numpy's own default
     option = (" --flip-average" if args.flip_average else "") + (
         f" --refine-weights {args.refine_weights}" if args.refine_weights else "") + (
         " --refine" if args.refine else "")
     result = {
-        "command": COMMAND + option,
+        "command": COMMAND.format(blas=f"OPENBLAS_NUM_THREADS={blas} " if blas else "")
+        + option + (f" --name {args.name}" if args.name else ""),
+        "openblas_num_threads": blas,
         "model": predictor.name,
         "weights": str(weights) if args.weights or shipped_weights(name) else "random",
         # Batch norm folded into the convolutions: fewer than the trainable model's count.
@@ -178,7 +185,7 @@ def main() -> None:
     }
     name = "pipeline_speed" + ("_flip" if args.flip_average else "") + (
         "_refine" if refiner is not None else "")
-    write_result(name, result, indent=1)
+    write_result(args.name or name, result, indent=1)
 
 
 if __name__ == "__main__":

@@ -119,14 +119,18 @@ def umeyama(source, target, weights=None, with_scale: bool = True) -> Similarity
             raise InvalidInputError("weights must be non-negative and not all zero")
     weights = weights / weights.sum()
 
-    # Every reduction over the N points is a matrix product: numpy's axis reductions of an
-    # (N, 3) array are ~20x slower, and a dense fit (N ~ 14k) runs once per face.
-    source_mean = weights @ source
-    target_mean = weights @ target
-    source_centred = source - source_mean
+    # The sums over the N points run on (3, N) copies with einsum: numpy's axis reductions
+    # of an (N, 3) array are ~5x slower, and a matrix product would wake numpy's BLAS
+    # threads, whose busy-waiting then slows the next network call several times over on
+    # a small CPU (a dense fit, N ~ 14k, runs once per face; docs/models.md, "Threads").
+    source_rows = np.ascontiguousarray(source.T)
+    target_rows = np.ascontiguousarray(target.T)
+    source_mean = np.einsum("jn,n->j", source_rows, weights)
+    target_mean = np.einsum("jn,n->j", target_rows, weights)
+    source_centred = source_rows - source_mean[:, None]
     # sum_i w_i (t_i - t_mean)(s_i - s_mean)^T; the t_mean term drops out, as
     # sum_i w_i (s_i - s_mean) = 0, so the target need not be centred.
-    covariance = (target.T * weights) @ source_centred
+    covariance = np.einsum("jn,kn->jk", target_rows * weights, source_centred)
     u, singular, vt = np.linalg.svd(covariance)
     # Rank < 2 (all points on one line) leaves a rotation about that line free.
     if not singular[1] > 1e-12 * max(singular[0], np.finfo(float).tiny):
@@ -136,7 +140,7 @@ def umeyama(source, target, weights=None, with_scale: bool = True) -> Similarity
         signs[2] = -1.0
     rotation = (u * signs) @ vt
     if with_scale:
-        source_variance = weights @ (source_centred**2 @ np.ones(3))
+        source_variance = np.einsum("jn,jn->", source_centred * weights, source_centred)
         scale = float(singular @ signs / source_variance)
         if not scale > 0:
             raise InvalidInputError("the best-fit scale is not positive: no proper similarity")

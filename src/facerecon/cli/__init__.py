@@ -1,10 +1,11 @@
 """The ``facerecon`` command line: the only place that writes files or prints.
 
-Numpy's OpenBLAS threads gain nothing on the small matrix products of the geometry (3-column
-point sets), but their busy-waiting slows the next network call on a 2-core laptop CPU by
-2-3x (benchmarks/pipeline_speed.py: per-face step 16 ms with them, 5.6 ms without). The
-command line therefore keeps numpy's BLAS to one thread unless the user says otherwise; this
-must happen before numpy is first imported, which ``import facerecon`` does not do.
+Numpy's OpenBLAS threads busy-wait after each multi-threaded matrix product, which slows the
+next network call on a 2-core laptop CPU several times over. The reconstruction path makes no
+such product any more (docs/models.md, "Threads"), but training, evaluation and the data
+tools do, so the command line keeps numpy's BLAS to one thread unless the user says
+otherwise; this must happen before numpy is first imported, which ``import facerecon`` does
+not do.
 """
 
 import os
