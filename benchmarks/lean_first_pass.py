@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from common import write_result
-from paired_weights import aflw_errors, dense_errors, paired, w300_errors
+from paired_weights import aflw_errors, paired, paired_dense, w300_errors
 
 from facerecon.api import SHIPPED_REFINER, FaceReconstructor
 from facerecon.crop import crop_from_landmarks
@@ -73,11 +73,7 @@ def main() -> int:
         "300w_val": paired(w300_errors(full, w300), w300_errors(lean, w300)),
     }
     if args.ict is not None:
-        ict = load_ict(args.ict)
-        (full_dense, full_normals), (lean_dense, lean_normals) = (dense_errors(full, ict),
-                                                                  dense_errors(lean, ict))
-        result["dense_3d"] = paired(full_dense, lean_dense)
-        result["dense_normal_error_deg"] = paired(full_normals, lean_normals)
+        result.update(paired_dense(full, lean, load_ict(args.ict)))
     write_result(args.name, result)
     return 0
 

@@ -92,6 +92,15 @@ def dense_errors(rec, ict) -> tuple[np.ndarray, np.ndarray]:
     return result.per_image["dense_3d"] * 100, result.normal_error_deg
 
 
+def paired_dense(old_rec, new_rec, ict) -> dict:
+    """``{"dense_3d": ..., "dense_normal_error_deg": ...}``: :func:`paired` summaries of two
+    reconstructors on the held-out synthetic ICT faces."""
+    (old_dense, old_normals), (new_dense, new_normals) = (dense_errors(old_rec, ict),
+                                                          dense_errors(new_rec, ict))
+    return {"dense_3d": paired(old_dense, new_dense),
+            "dense_normal_error_deg": paired(old_normals, new_normals)}
+
+
 def load_held_out(shared: Path, ict_dir: Path) -> tuple:
     """(AFLW2000-3D dataset, 300-W held-out samples, ICT model): what :func:`held_out_means`
     scores on."""
@@ -154,11 +163,7 @@ def main() -> int:
                      "images": images},
         "300w_val": paired(w300_old, w300_new)}
     if args.ict is not None:
-        ict = load_ict(args.ict)
-        (old_dense, old_normals), (new_dense, new_normals) = (dense_errors(old_rec, ict),
-                                                              dense_errors(new_rec, ict))
-        result["dense_3d"] = paired(old_dense, new_dense)
-        result["dense_normal_error_deg"] = paired(old_normals, new_normals)
+        result.update(paired_dense(old_rec, new_rec, load_ict(args.ict)))
     write_result(args.name, result)
     return 0
 
