@@ -49,9 +49,9 @@ class FaceReconstructor:
             :class:`~facerecon.predictor.PosmapPredictor`; ``None`` (the default): the model
             ``weights`` says it was trained as (:func:`facerecon.models.weights_model`), else
             :data:`facerecon.models.DEFAULT_MODEL`.
-        weights: ``.safetensors`` file for a named model; ``None`` uses the weights shipped
-            with the package and raises :class:`~facerecon.errors.WeightsError` if there are
-            none.
+        weights: ``.safetensors`` file for a named model (refused when the file says it was
+            trained as another); ``None`` uses the weights shipped with the package and
+            raises :class:`~facerecon.errors.WeightsError` if there are none.
         detector: a registered detector name, a :class:`FaceDetector`, or ``None`` when every
             call passes ``boxes``.
         device: torch device for a named model ("cpu", "cuda", ...).
