@@ -12,7 +12,7 @@ from facerecon.topology.layout import grid_triangles
 from facerecon.topology.uv_topology import topology_path
 
 # Valid pixels of the packaged maps, as built (PRN's own 256 layout uses ~43.9k of 65.5k).
-VALID_PIXELS = {256: 57879, 128: 14159}
+VALID_PIXELS = {256: 57879, 128: 14159, 64: 3362}
 
 
 def signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
@@ -21,7 +21,7 @@ def signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
         p1[:, 1] - p0[:, 1])
 
 
-@pytest.fixture(scope="module", params=[256, 128])
+@pytest.fixture(scope="module", params=[256, 128, 64])
 def topology(request) -> UVTopology:
     return load_topology(request.param)
 
