@@ -14,6 +14,7 @@ from facerecon.models import (
     save_weights,
     shipped_refiner,
     shipped_weights,
+    weights_model,
 )
 
 MODEL_NAMES = list_models()
@@ -116,6 +117,9 @@ def test_the_shipped_refiner_loads_strictly_and_differs_from_the_weights():
     assert any(not torch.equal(a, b) for a, b in zip(first.state_dict().values(),
                                                       second.state_dict().values(), strict=True))
     assert shipped_refiner("mobile_posmap256") is None
+    # both shipped files say which model runs them
+    assert weights_model(shipped_weights("mobile_posmap128")) == "mobile_posmap128"
+    assert weights_model(refiner) == "mobile_posmap128"
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

@@ -8,7 +8,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from facerecon.errors import WeightsError
-from facerecon.models import create_model, load_weights, save_weights
+from facerecon.models import create_model, load_weights, save_weights, weights_model
 
 
 def _small() -> nn.Module:
@@ -74,3 +74,16 @@ def test_missing_file_wrong_suffix_and_garbage(tmp_path):
     garbage.write_text("this is not a safetensors file")
     with pytest.raises(WeightsError, match="not a readable safetensors file"):
         load_weights(_small(), garbage)
+
+
+def test_weights_name_the_model_they_were_trained_as(tmp_path):
+    named = save_weights(_small(), tmp_path / "named.safetensors", {"model": "mobile_posmap64"})
+    unnamed = save_weights(_small(), tmp_path / "unnamed.safetensors")
+    assert weights_model(named) == "mobile_posmap64"
+    assert weights_model(unnamed) is None
+    with pytest.raises(WeightsError, match="not found"):
+        weights_model(tmp_path / "absent.safetensors")
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_text("this is not a safetensors file")
+    with pytest.raises(WeightsError, match="not a readable safetensors file"):
+        weights_model(garbage)
