@@ -51,7 +51,7 @@ class NetworkPredictor:
     Args:
         name: registered model name.
         weights: ``.safetensors`` path; ``None`` takes the weights shipped with the package.
-        device: torch device string.
+        device: torch device string (``"auto"``: CUDA when torch sees one, else the CPU).
 
     Raises:
         WeightsError: no weights given and none shipped for ``name``, or they do not match
@@ -64,11 +64,13 @@ class NetworkPredictor:
             freeze_for_cpu,
             get_config,
             prepare_for_inference,
+            resolve_device,
             shipped_weights,
             weights_model,
         )
 
         config = get_config(name)
+        device = resolve_device(device)
         if weights is None:
             weights = shipped_weights(name)
             if weights is None:
@@ -89,7 +91,7 @@ class NetworkPredictor:
         self.weights_sha256 = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
         # CPU: batch norm folded, channels-last, frozen TorchScript (facerecon.models.inference)
         self.model = (freeze_for_cpu(prepare_for_inference(model), config.input_size)
-                      if device == "cpu" else model)
+                      if device.type == "cpu" else model)
         self.config = config
         self.name = name
         self.input_size = config.input_size

@@ -62,7 +62,8 @@ def _model_options(parser) -> None:
                         help="model name (default: the one --weights was trained as, else the "
                         "shipped one)")
     parser.add_argument("--weights", type=Path, default=None, help=".safetensors weights")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument("--device", default="cpu",
+                        help="torch device: cpu, cuda, cuda:N, or auto (cuda when present)")
     parser.add_argument("--second-pass", action="store_true", help="re-crop from landmarks")
     add_refiner_arguments(parser)
     parser.add_argument("--flip-average", action="store_true",

@@ -6,6 +6,7 @@ larger z nearer the camera). See docs/models.md.
 """
 
 from facerecon.models.config import ModelConfig
+from facerecon.models.device import resolve_device
 from facerecon.models.inference import fold_batchnorm, freeze_for_cpu, prepare_for_inference
 from facerecon.models.predict import predict_posmaps
 from facerecon.models.registry import (
@@ -33,6 +34,7 @@ __all__ = [
     "predict_posmaps",
     "prepare_for_inference",
     "register_model",
+    "resolve_device",
     "save_weights",
     "shipped_refiner",
     "shipped_weights",

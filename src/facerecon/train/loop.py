@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from facerecon.atomic import write_text
 from facerecon.errors import DataNotFoundError, InvalidInputError
-from facerecon.models import create_model, get_config, load_weights
+from facerecon.models import create_model, get_config, load_weights, resolve_device
 from facerecon.topology import load_topology
 from facerecon.train.augment import augment_batch, mirror_columns, mirror_posmaps
 from facerecon.train.checkpoint import (
@@ -78,19 +78,6 @@ class EpochBatches(Sampler):
     def __iter__(self) -> Iterator[list[int]]:
         for index in range(self.start, self.length // self.batch_size):
             yield self.order[index * self.batch_size:(index + 1) * self.batch_size].tolist()
-
-
-def resolve_device(name: str) -> torch.device:
-    """"auto" -> cuda when available, else cpu.
-
-    Raises:
-        InvalidInputError: CUDA asked for but not available.
-    """
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise InvalidInputError(f"device {name!r} asked for, but torch sees no CUDA device")
-    return torch.device(name)
 
 
 def lr_factor(step: int, config: TrainConfig, steps_per_epoch: int) -> float:
