@@ -108,9 +108,8 @@ class FaceReconstructor:
         elif weights is not None or flip_average:
             raise InvalidInputError(
                 "weights= and flip_average= only apply to a model given by name")
-        if refiner is not None:
-            if second_pass:
-                raise InvalidInputError("choose second_pass= or refiner=, not both")
+        if refiner is not None and second_pass:
+            raise InvalidInputError("choose second_pass= or refiner=, not both")
         last = model if refiner is None else refiner
         if surface_sigma is None:
             surface_sigma = getattr(last, "surface_sigma", 0.0)

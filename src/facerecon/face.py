@@ -17,7 +17,7 @@ from facerecon.apps.frontalize import frontalize
 from facerecon.apps.pose import Pose, estimate_pose
 from facerecon.crop import CropTransform
 from facerecon.mesh import Mesh
-from facerecon.posmap import decode
+from facerecon.posmap import decode, decode_landmarks
 from facerecon.render import rasterize, vertex_visibility
 from facerecon.topology import UVTopology
 
@@ -37,7 +37,7 @@ def canonical_dense_vertices(topology: UVTopology) -> np.ndarray:
 @functools.lru_cache(maxsize=4)
 def canonical_landmarks(topology: UVTopology) -> np.ndarray:
     """(68, 3) landmarks of the topology's canonical frontal face (decoded once)."""
-    landmarks = decode(topology.canonical_posmap, topology).landmarks
+    landmarks = decode_landmarks(topology.canonical_posmap, topology)
     landmarks.setflags(write=False)
     return landmarks
 

@@ -37,8 +37,9 @@ def make_reconstructor(
         model: registered model name, a PosmapPredictor, or None for the pipeline's default
             model. weights: ``.safetensors`` for a named model (None: the shipped weights).
         second_pass, flip_average, surface_sigma: see :class:`~facerecon.api.FaceReconstructor`.
-        refiner: ``.safetensors`` of a refiner network of the same model, or ``"shipped"``
-            for the packaged one (the reconstructor's ``refiner``); None: no refiner.
+        refiner: ``.safetensors`` of a refiner network (run as the model the file names,
+            else as ``model``), or ``"shipped"`` for the packaged one (the reconstructor's
+            ``refiner``); None: no refiner.
     """
     from facerecon.api import FaceReconstructor
 
