@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from facerecon.apps.pose import estimate_pose
+from facerecon.apps.pose import euler_from_rotation
 from facerecon.crop import CropTransform, box_crop_params, crop_from_box, crop_from_landmarks
 from facerecon.detection import DEFAULT_DETECTOR, FaceDetector, create_detector
 from facerecon.errors import InvalidInputError, WeightsError
-from facerecon.face import Face, canonical_landmarks
+from facerecon.face import Face, landmark_pose_fitter
 from facerecon.imageio import load_image
 from facerecon.posmap import decode, decode_landmarks, smooth
 from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor, PosmapPredictor
@@ -197,8 +197,10 @@ class FaceReconstructor:
     def refiner_crops(self, image: np.ndarray, crops: list[CropTransform]) -> list[CropTransform]:
         """The refiner's crop of each face, from the first network's prediction on ``crops``.
 
-        The lean first pass: the 68 landmarks read from the first network's raw map
-        (:func:`~facerecon.posmap.decode_landmarks`), in image pixels, and the roll of their
+        The lean first pass: the first network's 68 landmarks as read from its raw map
+        (:func:`~facerecon.posmap.decode_landmarks`; a network evaluates its map at their
+        sample texels alone, ``NetworkPredictor.predict_landmarks``), in image pixels, and
+        the roll of their
         similarity fit to the canonical face's 68 landmarks, framed upright by
         :func:`~facerecon.crop.crop_from_landmarks` at the refiner's input size.
 
@@ -212,37 +214,48 @@ class FaceReconstructor:
         if self.refiner is None:
             raise InvalidInputError("refiner_crops needs a reconstructor with a refiner")
         topology = load_topology(self.predictor.resolution)  # the first network's layout
-        canonical = canonical_landmarks(topology)
+        fit_pose = landmark_pose_fitter(topology)
         refined = []
-        for batch, predicted in self._network_maps(self.predictor, image, crops):
-            for crop, landmarks in zip(batch, decode_landmarks(predicted, topology),
-                                       strict=True):
+        for batch, predicted in self._network_outputs(
+                _landmark_predictor(self.predictor, topology), self.predictor.crop_supersample,
+                image, crops):
+            for crop, landmarks in zip(batch, predicted, strict=True):
                 landmarks = crop.to_image(landmarks)
-                roll = estimate_pose(landmarks, canonical).roll
+                roll = euler_from_rotation(fit_pose.similarity(landmarks).rotation)[2]
                 refined.append(crop_from_landmarks(landmarks, self.refiner.input_size, roll=roll))
         return refined
 
-    def _network_maps(self, predictor: PosmapPredictor, image: np.ndarray,
-                      crops: list[CropTransform]):
-        """Yield ``(crops of a batch, (B, R, R, 3) crop-space maps)``, ``batch_size`` crops
-        per ``predictor`` call."""
-        supersample = predictor.crop_supersample
+    def _network_outputs(self, predict, supersample: int, image: np.ndarray,
+                         crops: list[CropTransform]):
+        """Yield ``(crops of a batch, predict(patches, crops of the batch))``, ``batch_size``
+        crops per call, each patch sampled with ``supersample``
+        (:meth:`~facerecon.crop.CropTransform.warp`)."""
         for start in range(0, len(crops), self.batch_size):
             batch = crops[start : start + self.batch_size]
             patches = np.stack([crop.warp(image, supersample) for crop in batch])
-            yield batch, predictor(patches, batch)
+            yield batch, predict(patches, batch)
 
     def _predict(self, predictor: PosmapPredictor, image: np.ndarray,
                  crops: list[CropTransform], surface_sigma: float) -> list[np.ndarray]:
         """Image-space (R, R, 3) position maps for each crop, batched through ``predictor``
         and smoothed with ``surface_sigma``."""
         posmaps = []
-        for batch, predicted in self._network_maps(predictor, image, crops):
+        for batch, predicted in self._network_outputs(
+                predictor, predictor.crop_supersample, image, crops):
             if surface_sigma:
                 predicted = smooth(predicted, self.topology, surface_sigma)
             for crop, posmap in zip(batch, predicted, strict=True):
                 posmaps.append(posmap_to_image(posmap, crop, self.topology.uv_mask))
         return posmaps
+
+
+def _landmark_predictor(predictor: PosmapPredictor, topology):
+    """``(patches, crops) -> (B, 68, 3)`` crop-space landmarks: the predictor's own
+    ``predict_landmarks`` where it has one, else its whole map read by ``decode_landmarks``."""
+    own = getattr(predictor, "predict_landmarks", None)
+    if own is not None:
+        return own
+    return lambda patches, crops: decode_landmarks(predictor(patches, crops), topology)
 
 
 def _shipped_refiner(model) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from facerecon.apps.depth import depth_image
 from facerecon.apps.frontalize import frontalize
-from facerecon.apps.pose import Pose, estimate_pose
+from facerecon.apps.pose import Pose, PoseFitter
 from facerecon.crop import CropTransform
 from facerecon.mesh import Mesh
 from facerecon.posmap import decode, decode_landmarks
@@ -40,6 +40,20 @@ def canonical_landmarks(topology: UVTopology) -> np.ndarray:
     landmarks = decode_landmarks(topology.canonical_posmap, topology)
     landmarks.setflags(write=False)
     return landmarks
+
+
+@functools.lru_cache(maxsize=4)
+def dense_pose_fitter(topology: UVTopology) -> PoseFitter:
+    """:func:`~facerecon.apps.pose.estimate_pose` against the canonical dense vertices
+    (:attr:`Face.pose`), with the canonical side of the fit computed once."""
+    return PoseFitter(canonical_dense_vertices(topology))
+
+
+@functools.lru_cache(maxsize=4)
+def landmark_pose_fitter(topology: UVTopology) -> PoseFitter:
+    """:func:`~facerecon.apps.pose.estimate_pose` against the canonical 68 landmarks, with
+    the canonical side of the fit computed once."""
+    return PoseFitter(canonical_landmarks(topology))
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,13 +82,11 @@ class Face:
     vertices: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        decoded = decode(self.posmap, self.topology)
-        for name, value in (
-            ("posmap", self.posmap),
-            ("landmarks", decoded.landmarks),
-            ("vertices", decoded.vertices),
-        ):
-            array = np.array(value, dtype=np.float32, copy=True)
+        # the caller's map is copied; decode's arrays are new ones already
+        posmap = np.array(self.posmap, dtype=np.float32, copy=True)
+        decoded = decode(posmap, self.topology)
+        for name, array in (("posmap", posmap), ("landmarks", decoded.landmarks),
+                            ("vertices", decoded.vertices)):
             array.setflags(write=False)
             object.__setattr__(self, name, array)
 
@@ -129,7 +141,7 @@ class Face:
     @functools.cached_property
     def pose(self) -> Pose:
         """Similarity of the canonical frontal face onto this face (all dense vertices)."""
-        return estimate_pose(self.vertices, canonical_dense_vertices(self.topology))
+        return dense_pose_fitter(self.topology)(self.vertices)
 
     def depth(self, background: float = 0.0) -> np.ndarray:
         """(H, W) float32 z of the face surface per image pixel, ``background`` elsewhere

@@ -193,8 +193,7 @@ def smooth(posmap, topology: UVTopology, sigma: float) -> np.ndarray:
         return values
     steps = int(np.ceil(4 * sigma**2))
     rate = 2 * sigma**2 / steps / 4
-    along_v, along_u, inside = _smoothing_weights(topology)
-    along_v, along_u = along_v * np.float32(rate), along_u * np.float32(rate)
+    along_v, along_u, inside = _smoothing_weights(topology, rate)
     maps = values.reshape(-1, size, size, 3)
     for original in maps:  # views into ``values``
         current = np.zeros_like(original)
@@ -210,14 +209,15 @@ def smooth(posmap, topology: UVTopology, sigma: float) -> np.ndarray:
 
 _D2_ROWS = np.array([[1.0], [-2.0], [1.0]], dtype=np.float32)  # second difference along v
 _D2_COLS = _D2_ROWS.T.copy()  # along u
-_WEIGHT_CACHE: dict[int, tuple[UVTopology, np.ndarray, np.ndarray, np.ndarray]] = {}
+_WEIGHT_CACHE: dict[tuple[int, float], tuple[UVTopology, np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
-def _smoothing_weights(topology: UVTopology) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(R, R, 3) float32 masks, 1 where a pixel's second difference along v (resp. u) has
-    both of its edges in :func:`smoothing_edges`, and the (R, R, 3) bool ``uv_mask``;
-    cached per topology object."""
-    cached = _WEIGHT_CACHE.get(id(topology))
+def _smoothing_weights(topology: UVTopology,
+                       rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(R, R, 3) float32 masks times ``rate``: ``rate`` where a pixel's second difference
+    along v (resp. u) has both of its edges in :func:`smoothing_edges`, else 0; and the
+    (R, R, 3) bool ``uv_mask``. Cached per topology object and rate."""
+    cached = _WEIGHT_CACHE.get((id(topology), rate))
     if cached is not None and cached[0] is topology:
         return cached[1], cached[2], cached[3]
     down, right = smoothing_edges(topology)
@@ -226,7 +226,8 @@ def _smoothing_weights(topology: UVTopology) -> tuple[np.ndarray, np.ndarray, np
     along_v[1:-1] = down[:-1] & down[1:]
     along_u = np.zeros((size, size), np.float32)
     along_u[:, 1:-1] = right[:, :-1] & right[:, 1:]
-    weights = tuple(np.repeat(plane[..., None], 3, axis=2)
-                    for plane in (along_v, along_u, topology.uv_mask))
-    _WEIGHT_CACHE[id(topology)] = (topology, *weights)
+    weights = (*(np.repeat(plane[..., None] * np.float32(rate), 3, axis=2)
+                 for plane in (along_v, along_u)),
+               np.repeat(topology.uv_mask[..., None], 3, axis=2))
+    _WEIGHT_CACHE[(id(topology), rate)] = (topology, *weights)
     return weights

@@ -14,6 +14,7 @@ import numpy as np
 
 from facerecon.crop import CropTransform
 from facerecon.errors import WeightsError
+from facerecon.posmap import decode_landmarks
 from facerecon.topology import load_topology
 
 
@@ -90,8 +91,12 @@ class NetworkPredictor:
         self.weights_file = Path(weights).name
         self.weights_sha256 = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
         # CPU: batch norm folded, channels-last, frozen TorchScript (facerecon.models.inference)
-        self.model = (freeze_for_cpu(prepare_for_inference(model), config.input_size)
-                      if device.type == "cpu" else model)
+        self._device = device
+        self._frozen = device.type == "cpu"
+        self._network = prepare_for_inference(model) if self._frozen else model.eval()
+        self.model = (freeze_for_cpu(self._network, config.input_size)
+                      if self._frozen else model)
+        self._landmark_model = None  # built on the first predict_landmarks call
         self.config = config
         self.name = name
         self.input_size = config.input_size
@@ -104,6 +109,38 @@ class NetworkPredictor:
         from facerecon.models import predict_posmaps
 
         return predict_posmaps(self.model, self.config, crops, batch_size=len(crops) or 1)
+
+    def predict_landmarks(self, crops: np.ndarray, transforms: list[CropTransform]) -> np.ndarray:
+        """The 68 landmarks of each crop, without the rest of the map where the network
+        allows it.
+
+        Equal, to float rounding, to ``decode_landmarks(self(crops, transforms), topology)``
+        (tested): the map is evaluated at the landmarks' sample texels alone
+        (:class:`facerecon.models.texels.TexelNet`, frozen on the CPU on first use), or
+        whole for a network without such a head (``prn_resfcn256``).
+
+        Args:
+            crops: (B, S, S, 3) uint8 RGB.
+            transforms: the crop transform of each (unused: a network reads pixels only).
+
+        Returns:
+            (B, 68, 3) float32 landmarks in pixels of the crop, iBUG order.
+        """
+        from facerecon.models import freeze_for_cpu, predict_texels, supports_texels
+
+        topology = load_topology(self.resolution)
+        if not supports_texels(self._network):
+            return decode_landmarks(self(crops, transforms), topology)
+        if self._landmark_model is None:
+            from facerecon.models import TexelNet
+
+            landmark_net = TexelNet(self._network, topology.landmark_sample_index,
+                                    topology.landmark_sample_weight, self.resolution)
+            landmark_net = landmark_net.to(self._device)
+            self._landmark_model = (freeze_for_cpu(landmark_net, self.input_size)
+                                    if self._frozen else landmark_net)
+        return predict_texels(self._landmark_model, self.config, crops,
+                              len(topology.landmark_sample_index), batch_size=len(crops) or 1)
 
 
 class FlipAveragedPredictor:

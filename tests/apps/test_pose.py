@@ -7,6 +7,7 @@ import pytest
 from facerecon.apps import pose as pose_module
 from facerecon.apps.pose import (
     Pose,
+    PoseFitter,
     estimate_pose,
     euler_from_rotation,
     rotation_from_euler,
@@ -261,6 +262,23 @@ def test_estimate_pose_from_a_random_rotation_matches_matrix(canonical_face, rng
     np.testing.assert_allclose(pose.rotation, rotation, atol=1e-5)
     np.testing.assert_allclose(rotation_from_euler(pose.yaw, pose.pitch, pose.roll), rotation,
                                atol=1e-5)
+
+
+def test_a_pose_fitter_fits_many_faces_as_estimate_pose_does(canonical_face, rng):
+    """The canonical side computed once gives the same poses, weighted or not."""
+    weights = rng.uniform(0.1, 2.0, len(canonical_face))
+    for fit_weights in (None, weights):
+        fitter = PoseFitter(canonical_face, fit_weights)
+        for _ in range(3):
+            truth = Pose.from_euler(*rng.uniform(-60, 60, 3), scale=rng.uniform(0.5, 3),
+                                    translation=rng.uniform(-50, 50, 3))
+            observed = truth.project(canonical_face) + rng.normal(0, 2, canonical_face.shape)
+            expected = estimate_pose(observed, canonical_face, fit_weights)
+            got = fitter(observed.astype(np.float32))
+            np.testing.assert_allclose(got.camera_matrix, expected.camera_matrix, atol=1e-4)
+            assert rotation_angle_deg(got.rotation, truth.rotation) < 0.5
+    with pytest.raises(InvalidInputError, match="differ"):
+        fitter(canonical_face[:-1])
 
 
 # --- the Pose container ----------------------------------------------------------------------

@@ -31,6 +31,19 @@ def test_normalize_known_values():
     torch.testing.assert_close(inputs[0, :, 0, 0], torch.tensor([1.0, 0.2, 0.5]))
 
 
+def test_normalize_in_channels_last_memory_gives_the_same_values():
+    config = get_config("mobile_posmap128")
+    crops = np.random.default_rng(0).integers(0, 256, (2, 128, 128, 3), dtype=np.uint8)
+    first = config.normalize(crops)
+    last = config.normalize(crops, channels_last=True)
+    assert first.is_contiguous() and last.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(first, last, rtol=0, atol=0)
+    mean = torch.tensor(config.mean).view(1, 3, 1, 1)
+    std = torch.tensor(config.std).view(1, 3, 1, 1)
+    reference = (torch.as_tensor(crops).permute(0, 3, 1, 2) / 255.0 - mean) / std
+    torch.testing.assert_close(first, reference, rtol=1e-6, atol=1e-6)
+
+
 def test_prn_takes_plain_unit_range_rgb():
     config = get_config("prn_resfcn256")
     assert config.mean == (0.0, 0.0, 0.0) and config.std == (1.0, 1.0, 1.0)

@@ -105,49 +105,66 @@ def umeyama(source, target, weights=None, with_scale: bool = True) -> Similarity
         InvalidInputError: mismatched shapes, non-finite values, negative weights, or points
             that do not fix a rotation (fewer than three non-collinear weighted points).
     """
-    source = _as_points(source, "source")
-    target = _as_points(target, "target")
-    if source.shape != target.shape:
-        raise InvalidInputError(f"source {source.shape} and target {target.shape} differ")
-    if weights is None:
-        weights = np.ones(len(source))
-    else:
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.shape != (len(source),) or not np.all(np.isfinite(weights)):
-            raise InvalidInputError(f"weights must be ({len(source)},) finite, got {weights.shape}")
-        if np.any(weights < 0) or weights.sum() <= 0:
-            raise InvalidInputError("weights must be non-negative and not all zero")
-    weights = weights / weights.sum()
+    return _CentredSource(source, weights).fit(target, with_scale)
 
-    # The sums over the N points run on (3, N) copies with einsum: numpy's axis reductions
-    # of an (N, 3) array are ~5x slower, and a matrix product would wake numpy's BLAS
-    # threads, whose busy-waiting then slows the next network call several times over on
-    # a small CPU (a dense fit, N ~ 14k, runs once per face; docs/models.md, "Threads").
-    source_rows = np.ascontiguousarray(source.T)
-    target_rows = np.ascontiguousarray(target.T)
-    source_mean = np.einsum("jn,n->j", source_rows, weights)
-    target_mean = np.einsum("jn,n->j", target_rows, weights)
-    source_centred = source_rows - source_mean[:, None]
-    # sum_i w_i (t_i - t_mean)(s_i - s_mean)^T; the t_mean term drops out, as
-    # sum_i w_i (s_i - s_mean) = 0, so the target need not be centred.
-    covariance = np.einsum("jn,kn->jk", target_rows * weights, source_centred)
-    u, singular, vt = np.linalg.svd(covariance)
-    # Rank < 2 (all points on one line) leaves a rotation about that line free.
-    if not singular[1] > 1e-12 * max(singular[0], np.finfo(float).tiny):
-        raise InvalidInputError("points are collinear or coincident: rotation is undetermined")
-    signs = np.ones(3)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        signs[2] = -1.0
-    rotation = (u * signs) @ vt
-    if with_scale:
-        source_variance = np.einsum("jn,jn->", source_centred * weights, source_centred)
-        scale = float(singular @ signs / source_variance)
-        if not scale > 0:
-            raise InvalidInputError("the best-fit scale is not positive: no proper similarity")
-    else:
-        scale = 1.0
-    translation = target_mean - scale * rotation @ source_mean
-    return Similarity(scale, rotation, translation)
+
+class _CentredSource:
+    """The source side of :func:`umeyama`, computed once for fits of many targets.
+
+    The sums over the N points run on (3, N) copies with einsum: numpy's axis reductions
+    of an (N, 3) array are ~5x slower, and a matrix product would wake numpy's BLAS
+    threads, whose busy-waiting then slows the next network call several times over on a
+    small CPU (a dense fit, N ~ 14k, runs once per face; docs/models.md, "Threads").
+    """
+
+    def __init__(self, source, weights=None):
+        source = _as_points(source, "source")
+        if weights is None:
+            weights = np.ones(len(source))
+        else:
+            weights = np.asarray(weights, dtype=np.float64)
+            if weights.shape != (len(source),) or not np.all(np.isfinite(weights)):
+                raise InvalidInputError(
+                    f"weights must be ({len(source)},) finite, got {weights.shape}")
+            if np.any(weights < 0) or weights.sum() <= 0:
+                raise InvalidInputError("weights must be non-negative and not all zero")
+        self.count = len(source)
+        self.weights = weights / weights.sum()
+        source_rows = np.ascontiguousarray(source.T)
+        self.mean = np.einsum("jn,n->j", source_rows, self.weights)
+        centred = source_rows - self.mean[:, None]
+        self.weighted_centred = centred * self.weights  # (3, N): w_i (s_i - s_mean)
+        self.variance = np.einsum("jn,jn->", self.weighted_centred, centred)
+
+    def fit(self, target, with_scale: bool = True) -> Similarity:
+        """:func:`umeyama` of this source onto ``target`` ((N, 3), row by row)."""
+        target = _as_points(target, "target")
+        if target.shape != (self.count, 3):
+            raise InvalidInputError(
+                f"source ({self.count}, 3) and target {target.shape} differ")
+        target_rows = np.ascontiguousarray(target.T)
+        target_mean = np.einsum("jn,n->j", target_rows, self.weights)
+        # sum_i w_i (t_i - t_mean)(s_i - s_mean)^T; the t_mean term drops out, as
+        # sum_i w_i (s_i - s_mean) = 0, so the target need not be centred.
+        covariance = np.einsum("jn,kn->jk", target_rows, self.weighted_centred)
+        u, singular, vt = np.linalg.svd(covariance)
+        # Rank < 2 (all points on one line) leaves a rotation about that line free.
+        if not singular[1] > 1e-12 * max(singular[0], np.finfo(float).tiny):
+            raise InvalidInputError(
+                "points are collinear or coincident: rotation is undetermined")
+        signs = np.ones(3)
+        if np.linalg.det(u) * np.linalg.det(vt) < 0:
+            signs[2] = -1.0
+        rotation = (u * signs) @ vt
+        if with_scale:
+            scale = float(singular @ signs / self.variance)
+            if not scale > 0:
+                raise InvalidInputError(
+                    "the best-fit scale is not positive: no proper similarity")
+        else:
+            scale = 1.0
+        translation = target_mean - scale * rotation @ self.mean
+        return Similarity(scale, rotation, translation)
 
 
 def _axis_rotation(axis: int, degrees: float) -> np.ndarray:
@@ -298,5 +315,30 @@ def estimate_pose(vertices, canonical, weights=None) -> Pose:
         :class:`Pose` with ``vertices ~= scale * R @ canonical + t`` in the least-squares
         sense (errors measured in image pixels).
     """
-    fit = umeyama(canonical, vertices, weights=weights, with_scale=True)
-    return Pose(fit.scale, fit.rotation, fit.translation)
+    return PoseFitter(canonical, weights)(vertices)
+
+
+class PoseFitter:
+    """:func:`estimate_pose` against one fixed canonical face, for many faces.
+
+    The canonical side of the fit (weighted mean, centred points, variance) is computed once
+    here, not once per face: ``PoseFitter(canonical, weights)(vertices)`` equals
+    ``estimate_pose(vertices, canonical, weights)`` (the same arithmetic).
+
+    Args:
+        canonical: (N, 3) points of the canonical frontal face.
+        weights: optional (N,) non-negative weights, as :func:`estimate_pose` takes them.
+    """
+
+    def __init__(self, canonical, weights=None):
+        self._canonical = _CentredSource(canonical, weights)
+
+    def __call__(self, vertices) -> Pose:
+        """The :class:`Pose` of (N, 3) ``vertices``, as :func:`estimate_pose` returns it."""
+        fit = self.similarity(vertices)
+        return Pose(fit.scale, fit.rotation, fit.translation)
+
+    def similarity(self, vertices) -> Similarity:
+        """The canonical -> ``vertices`` similarity alone (no :class:`Pose` built: for a
+        caller that needs one angle of it, :func:`euler_from_rotation`)."""
+        return self._canonical.fit(vertices, with_scale=True)

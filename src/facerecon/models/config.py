@@ -71,8 +71,18 @@ class ModelConfig:
         if not (np.isfinite(self.surface_sigma) and self.surface_sigma >= 0):
             raise InvalidInputError(f"{self.name}: surface_sigma must be finite and >= 0")
 
-    def normalize(self, crops: np.ndarray | torch.Tensor) -> torch.Tensor:
+    def normalize(self, crops: np.ndarray | torch.Tensor,
+                  channels_last: bool = False) -> torch.Tensor:
         """Map RGB ``uint8`` crops (B, S, S, 3) to the network input (B, 3, S, S) float32.
+
+        ``(pixel / 255 - mean) / std`` per channel, computed in one pass over the crops as
+        ``(pixel - 255 mean) / (255 std)`` (equal to float rounding).
+
+        Args:
+            crops: (B, S, S, 3) ``uint8`` RGB, S = ``input_size``; not modified.
+            channels_last: return the tensor in channels-last memory (the layout the CPU
+                networks run in, :func:`facerecon.models.prepare_for_inference`) rather
+                than contiguous channels-first; the crops' own layout, so no extra copy.
 
         Raises:
             InvalidInputError: wrong dtype or shape (the size must equal ``input_size``).
@@ -85,10 +95,13 @@ class ModelConfig:
             expected = f"(B, {size}, {size}, 3)"
             got = tuple(tensor.shape)
             raise InvalidInputError(f"{self.name} takes crops {expected}, got {got}")
-        images = tensor.permute(0, 3, 1, 2).to(torch.float32) / 255.0
-        mean = torch.tensor(self.mean, dtype=torch.float32).view(1, 3, 1, 1)
-        std = torch.tensor(self.std, dtype=torch.float32).view(1, 3, 1, 1)
-        return ((images - mean) / std).contiguous()
+        # A permuted (B, S, S, 3) tensor is (B, 3, S, S) in channels-last memory; to() keeps it.
+        images = tensor.permute(0, 3, 1, 2).to(torch.float32)
+        shift = torch.tensor(self.mean, dtype=torch.float32).view(1, 3, 1, 1) * 255.0
+        scale = torch.tensor(self.std, dtype=torch.float32).view(1, 3, 1, 1) * 255.0
+        images = images.sub_(shift).div_(scale)
+        layout = torch.channels_last if channels_last else torch.contiguous_format
+        return images.contiguous(memory_format=layout)
 
     def denormalize(self, inputs: torch.Tensor) -> np.ndarray:
         """Inverse of :meth:`normalize`: (B, 3, S, S) float -> (B, S, S, 3) ``uint8`` RGB."""

@@ -80,7 +80,9 @@ class MobilePosmapNet(nn.Module):
         self.decoder = nn.ModuleList(ups)
         self.head = nn.ConvTranspose2d(channels, 3, 4, 2, padding=1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, S, S) -> (B, 16, S/2, S/2): everything before the head (which
+        :class:`~facerecon.models.texels.TexelNet` evaluates at chosen texels only)."""
         if x.shape[-1] % 32 or x.shape[-2] % 32:
             shape = tuple(x.shape)
             raise InvalidInputError(f"MobilePosmapNet needs sides divisible by 32, got {shape}")
@@ -92,4 +94,7 @@ class MobilePosmapNet(nn.Module):
         skips = features[-2::-1]  # strides 16, 8, 4, 2
         for upsample, skip in zip(self.decoder, skips, strict=True):
             out = upsample(out) + skip
-        return torch.sigmoid(self.head(out).float()) * self.output_scale
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.head(self.features(x)).float()) * self.output_scale
