@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--name", default=None,
                         help="result file name under benchmarks/results (no .json; default "
                         "pipeline_speed[_flip][_refine])")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the JSON here instead of benchmarks/results (used by "
+                        "benchmarks/repeated_pipeline_speed.py)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--flip-average", action="store_true",
                         help="time the mirror-averaged predictor")
@@ -185,7 +188,7 @@ def main() -> None:
     }
     name = "pipeline_speed" + ("_flip" if args.flip_average else "") + (
         "_refine" if refiner is not None else "")
-    write_result(args.name or name, result, indent=1)
+    write_result(args.name or name, result, indent=1, path=args.out)
 
 
 if __name__ == "__main__":
