@@ -12,7 +12,7 @@ load average, and reports per stage the median over the runs with its range.
 
 Arguments after ``--`` go to ``pipeline_speed.py`` (not ``--name`` or ``--out``: its runs'
 own JSON files go to a temporary folder). Writes ``<--name>.json`` (default
-``pipeline_speed_repeated[_refine]``).
+``pipeline_speed_repeated[_flip][_refine]``).
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def main() -> None:
         stages[stage] = {"median_of_run_medians_ms": round(float(np.median(values)), 3),
                          "min_ms": min(values), "max_ms": max(values), "runs_ms": values}
     blas = os.environ.get("OPENBLAS_NUM_THREADS")
+    flip = runs[0]["model"].endswith("+flip")  # FlipAveragedPredictor's name
     refine = runs[0]["refiner"] is not None
-    name = args.name or "pipeline_speed_repeated" + ("_refine" if refine else "")
+    name = args.name or "pipeline_speed_repeated" + ("_flip" if flip else "") + (
+        "_refine" if refine else "")
     result = {
         "command": COMMAND.format(
             blas=f"OPENBLAS_NUM_THREADS={blas} " if blas else "", times=args.times,
