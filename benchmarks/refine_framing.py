@@ -27,7 +27,8 @@ the ``true_landmarks`` one (centre, side, turn; mean and standard deviation over
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/refine_framing.py \\
         --shared ../shared/data --ict ../shared/data/ict-facekit/FaceXModel
 
-Writes benchmarks/results/refine_framing.json (``--name``) and prints the same JSON.
+``--refiner FILE`` runs another refiner in the same places. Writes
+benchmarks/results/refine_framing.json (``--name``) and prints the same JSON.
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ class FramedReconstructor(FaceReconstructor):
     """Refine mode with the refiner's crop framed by ``variant`` (module docstring).
 
     For ``true_landmarks`` set :attr:`truth` ((68, >=2) image pixels) before each call.
+    ``refiner``: the shipped one, or a weights file (its maps smoothed at its model's sigma).
     """
 
-    def __init__(self, variant: str):
-        super().__init__(detector=None, refiner="shipped")
+    def __init__(self, variant: str, refiner: str = "shipped"):
+        super().__init__(detector=None, refiner=refiner)
         self.variant = variant
         self.truth: np.ndarray | None = None
         self._canonical = canonical_landmarks(load_topology(self.predictor.resolution))
@@ -173,6 +175,8 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, required=True, help="the shared/data folder")
     parser.add_argument("--ict", type=Path, default=None,
                         help="ICT-FaceKit FaceXModel folder: adds the dense benchmark")
+    parser.add_argument("--refiner", default="shipped",
+                        help="refiner weights (default: the shipped refiner)")
     parser.add_argument("--name", default="refine_framing",
                         help="result file name under benchmarks/results (no .json)")
     args = parser.parse_args()
@@ -181,7 +185,7 @@ def main() -> int:
     ict = load_ict(args.ict) if args.ict is not None else None
     errors: dict[str, dict[str, np.ndarray]] = {}
     for variant in VARIANTS:
-        rec = FramedReconstructor(variant)
+        rec = FramedReconstructor(variant, args.refiner)
         samples = list(aflw)
         predictions = landmark_errors(rec, samples, [s.pts68 for s in samples],
                                       [s.roi_box for s in samples], "aflw_roi")
@@ -193,7 +197,7 @@ def main() -> int:
             scores["dense_3d"] = evaluate_dense(rec, ict).per_image["dense_3d"] * 100
         errors[variant] = scores
         print(variant, {k: round(float(v.mean()), 3) for k, v in scores.items()}, file=sys.stderr)
-    shipped = FramedReconstructor("shipped")
+    shipped = FramedReconstructor("shipped", args.refiner)
     samples = list(aflw)
     framing = {"aflw2000": framing_errors(shipped, samples, [s.pts68 for s in samples],
                                           [s.roi_box for s in samples], "aflw_roi"),
