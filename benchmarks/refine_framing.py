@@ -1,18 +1,19 @@
 """How much does refine mode owe to its framing? The refiner's crop made other ways, JSON out.
 
-Refine mode (``FaceReconstructor(refiner="shipped")``) frames the refiner's crop with
-``crop_from_landmarks(first network's 68 landmarks, roll=their roll)``. This script scores
-the same two networks with that crop made four ways, on the benchmarks' own protocols
-(AFLW2000-3D ROI boxes, original 2D NME; 300-W held-out, inter-ocular NME; with ``--ict``
-the 100 synthetic ICT faces, dense 3D error):
+Refine mode (``FaceReconstructor(refiner="shipped")``) frames the refiner's crop from the
+first network's 68 landmarks (``FaceReconstructor.refiner_crops``: since session 17 the
+canonical face's landmarks placed by their similarity fit, turned upright by its roll).
+This script scores the same two networks with that crop made other ways, on the benchmarks'
+own protocols (AFLW2000-3D ROI boxes, original 2D NME; 300-W held-out, inter-ocular NME;
+with ``--ict`` the 100 synthetic ICT faces, dense 3D error):
 
 - ``shipped``: as the pipeline does it;
-- ``no_roll``: the same landmarks, the crop not turned upright (roll 0);
-- ``fitted_landmarks``: framed from the canonical face's 68 landmarks put where the
-  first network's landmarks say (their similarity fit, ``Pose.project``) rather than from
-  those landmarks themselves: a shape prior against single outlying points;
-- ``refiner_twice``: the shipped crop, then the refiner's own 68 landmarks and roll frame a
-  second crop (``NetworkPredictor.predict_landmarks``), on which the refiner predicts;
+- ``first_landmarks``: from the first network's landmarks themselves (their extents),
+  turned upright by their roll: the pipeline's framing until session 17;
+- ``no_roll``: as shipped, not turned upright (roll 0);
+- ``refiner_twice``: the shipped crop, then the refiner's own 68 landmarks frame a second
+  crop the shipped way (``NetworkPredictor.predict_landmarks``), on which the refiner
+  predicts;
 - ``true_landmarks``: the crop framed from the ground-truth 68 landmarks (x, y) and the roll
   of their 2D similarity fit to the canonical face's (AFLW2000-3D and 300-W only): the
   framing a perfect first network would give;
@@ -26,6 +27,11 @@ the ``true_landmarks`` one (centre, side, turn; mean and standard deviation over
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/refine_framing.py \\
         --shared ../shared/data --ict ../shared/data/ict-facekit/FaceXModel
+
+(``refine_framing.json``, ``refine_framing_v39.json`` and ``refine_framing_choice_*.json``
+were made at commit aaf7467, when the pipeline framed from the first network's landmark
+extents: their ``shipped`` is today's ``first_landmarks`` and their ``fitted_landmarks``
+today's ``shipped``.)
 
 ``--refiner FILE`` runs another refiner in the same places. Writes
 benchmarks/results/refine_framing.json (``--name``) and prints the same JSON.
@@ -55,7 +61,7 @@ from facerecon.topology import load_topology
 
 COMMAND = ("PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/refine_framing.py "
            "--shared ../shared/data --ict ../shared/data/ict-facekit/FaceXModel")
-VARIANTS = ("shipped", "no_roll", "fitted_landmarks", "refiner_twice", "true_landmarks",
+VARIANTS = ("shipped", "first_landmarks", "no_roll", "refiner_twice", "true_landmarks",
             "true_centre", "true_side", "true_roll")
 TRUTH_VARIANTS = ("true_landmarks", "true_centre", "true_side", "true_roll")
 
@@ -93,29 +99,28 @@ class FramedReconstructor(FaceReconstructor):
             part = self.variant.removeprefix("true_")
             return [_mixed(shipped, true, part)
                     for shipped in super().refiner_crops(image, crops)]
-        if self.variant == "no_roll":
-            return [crop_from_landmarks(self._first_landmarks(image, crop), size)
+        if self.variant in ("first_landmarks", "no_roll"):
+            return [self._framing(self.predictor, image, crop,
+                                  placed=self.variant == "no_roll",
+                                  turned=self.variant == "first_landmarks")
                     for crop in crops]
-        if self.variant == "fitted_landmarks":
-            fit = landmark_pose_fitter(load_topology(self.predictor.resolution))
-            poses = [fit(self._first_landmarks(image, crop)) for crop in crops]
-            return [crop_from_landmarks(pose.project(self._canonical), size, roll=pose.roll)
-                    for pose in poses]
         shipped = super().refiner_crops(image, crops)
         if self.variant == "shipped":
             return shipped
-        return [self._refiner_framing(image, crop) for crop in shipped]  # refiner_twice
+        return [self._framing(self.refiner, image, crop)  # refiner_twice
+                for crop in shipped]
 
-    def _first_landmarks(self, image, crop) -> np.ndarray:
-        patch = crop.warp(image, self.predictor.crop_supersample)[None]
-        return crop.to_image(self.predictor.predict_landmarks(patch, [crop])[0])
-
-    def _refiner_framing(self, image, crop):
-        patch = crop.warp(image, self.refiner.crop_supersample)[None]
-        landmarks = crop.to_image(self.refiner.predict_landmarks(patch, [crop])[0])
-        fit = landmark_pose_fitter(load_topology(self.refiner.resolution)).similarity(landmarks)
-        return crop_from_landmarks(landmarks, self.refiner.input_size,
-                                   roll=euler_from_rotation(fit.rotation)[2])
+    def _framing(self, predictor, image, crop, placed: bool = True, turned: bool = True):
+        """The refiner's crop from ``predictor``'s landmarks on ``crop``: from the canonical
+        landmarks placed by their similarity fit (``placed``) or from those landmarks, turned
+        upright by the fit's roll (``turned``) or not."""
+        patch = crop.warp(image, predictor.crop_supersample)[None]
+        landmarks = crop.to_image(predictor.predict_landmarks(patch, [crop])[0])
+        canonical = canonical_landmarks(load_topology(predictor.resolution))
+        fit = landmark_pose_fitter(load_topology(predictor.resolution)).similarity(landmarks)
+        roll = euler_from_rotation(fit.rotation)[2] if turned else 0.0
+        points = fit.apply(canonical) if placed else landmarks
+        return crop_from_landmarks(points, self.refiner.input_size, roll=roll)
 
 
 def _parameters(crop: CropTransform) -> dict:
@@ -177,19 +182,28 @@ def main() -> int:
                         help="ICT-FaceKit FaceXModel folder: adds the dense benchmark")
     parser.add_argument("--refiner", default="shipped",
                         help="refiner weights (default: the shipped refiner)")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS),
+                        help="framings to score (shipped is always scored)")
+    parser.add_argument("--w300-split", choices=("val", "train"), default="val",
+                        help="300-W split (train: for choosing, not a benchmark)")
+    parser.add_argument("--no-aflw", action="store_true", help="skip AFLW2000-3D")
     parser.add_argument("--name", default="refine_framing",
                         help="result file name under benchmarks/results (no .json)")
     args = parser.parse_args()
-    aflw = Aflw2000Dataset(args.shared / "aflw2000-3d")
-    w300 = load_300w_split(args.shared / "300w", "val")
+    aflw_dataset = None if args.no_aflw else Aflw2000Dataset(args.shared / "aflw2000-3d")
+    aflw = None if aflw_dataset is None else list(aflw_dataset)
+    w300 = load_300w_split(args.shared / "300w", args.w300_split)
     ict = load_ict(args.ict) if args.ict is not None else None
+    variants = ["shipped", *(v for v in args.variants if v != "shipped")]
     errors: dict[str, dict[str, np.ndarray]] = {}
-    for variant in VARIANTS:
+    for variant in variants:
         rec = FramedReconstructor(variant, args.refiner)
-        samples = list(aflw)
-        predictions = landmark_errors(rec, samples, [s.pts68 for s in samples],
-                                      [s.roi_box for s in samples], "aflw_roi")
-        scores = {"aflw2000": evaluate_aflw2000(aflw, predictions).per_image["original"] * 100}
+        scores = {}
+        if aflw is not None:
+            predictions = landmark_errors(rec, aflw, [s.pts68 for s in aflw],
+                                          [s.roi_box for s in aflw], "aflw_roi")
+            scores["aflw2000"] = evaluate_aflw2000(aflw_dataset, predictions
+                                                   ).per_image["original"] * 100
         predictions = landmark_errors(rec, w300, [s.landmarks for s in w300],
                                       [s.box for s in w300], "landmarks")
         scores["300w"] = evaluate_300w(w300, predictions).per_image * 100
@@ -198,12 +212,12 @@ def main() -> int:
         errors[variant] = scores
         print(variant, {k: round(float(v.mean()), 3) for k, v in scores.items()}, file=sys.stderr)
     shipped = FramedReconstructor("shipped", args.refiner)
-    samples = list(aflw)
-    framing = {"aflw2000": framing_errors(shipped, samples, [s.pts68 for s in samples],
-                                          [s.roi_box for s in samples], "aflw_roi"),
-               "300w": framing_errors(shipped, w300, [s.landmarks for s in w300],
+    framing = {"300w": framing_errors(shipped, w300, [s.landmarks for s in w300],
                                       [s.box for s in w300], "landmarks")}
-    result = {"command": COMMAND, "arguments": sys.argv[1:],
+    if aflw is not None:
+        framing["aflw2000"] = framing_errors(shipped, aflw, [s.pts68 for s in aflw],
+                                             [s.roi_box for s in aflw], "aflw_roi")
+    result = {"command": COMMAND, "arguments": sys.argv[1:], "w300_split": args.w300_split,
               "shipped_framing_error": framing,
               "means": {variant: {k: round(float(v.mean()), 3) for k, v in scores.items()}
                         for variant, scores in errors.items()},

@@ -17,9 +17,10 @@ first-pass landmarks, which makes the result insensitive to how loosely the dete
 the face. An optional refiner does the same with a second network, on a crop turned upright
 by the first pass's roll: a network trained on the build's framing alone is precise but
 needs that framing, and the first network (trained with PRN's augmentation) supplies it.
-The first pass then keeps only what that crop needs (68 landmarks from the raw map and a
-68-point roll: no smoothing, dense decode or dense pose; docs/training.md, "The lean first
-pass").
+The first pass then keeps only what that crop needs (68 landmarks read from the map and
+their similarity fit to the canonical face: no smoothing, dense decode or dense pose;
+docs/training.md, "The lean first pass"), and the crop is framed from the canonical face's
+landmarks placed by that fit (docs/training.md, "Run v39's refiner and the fitted framing").
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from facerecon.apps.pose import euler_from_rotation
 from facerecon.crop import CropTransform, box_crop_params, crop_from_box, crop_from_landmarks
 from facerecon.detection import DEFAULT_DETECTOR, FaceDetector, create_detector
 from facerecon.errors import InvalidInputError, WeightsError
-from facerecon.face import Face, landmark_pose_fitter
+from facerecon.face import Face, canonical_landmarks, landmark_pose_fitter
 from facerecon.imageio import load_image
 from facerecon.posmap import decode, decode_landmarks, smooth
 from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor, PosmapPredictor
@@ -59,8 +60,9 @@ class FaceReconstructor:
         refiner: predict every face again with this second predictor (or these
             ``.safetensors`` weights, run as the model the file says it was trained as, else
             as ``model``), from
-            :func:`~facerecon.crop.crop_from_landmarks` of the first pass's landmarks turned
-            upright by its roll (:meth:`refiner_crops`); the faces are the refiner's, and
+            :func:`~facerecon.crop.crop_from_landmarks` of the first pass's landmarks (as
+            fitted by the canonical face), turned upright by their roll
+            (:meth:`refiner_crops`); the faces are the refiner's, and
             ``surface_sigma`` applies to the refiner's maps. ``"shipped"``
             (:data:`SHIPPED_REFINER`): the refiner packaged
             with a named model (:func:`facerecon.models.shipped_refiner`). ``None`` (the
@@ -200,9 +202,10 @@ class FaceReconstructor:
         The lean first pass: the first network's 68 landmarks as read from its raw map
         (:func:`~facerecon.posmap.decode_landmarks`; a network evaluates its map at their
         sample texels alone, ``NetworkPredictor.predict_landmarks``), in image pixels, and
-        the roll of their
-        similarity fit to the canonical face's 68 landmarks, framed upright by
-        :func:`~facerecon.crop.crop_from_landmarks` at the refiner's input size.
+        their similarity fit to the canonical face's 68 landmarks. The crop is
+        :func:`~facerecon.crop.crop_from_landmarks` of the canonical landmarks placed by that
+        fit (a shape prior: the framing depends on where the face is, not on single
+        outlying points), turned upright by the fit's roll, at the refiner's input size.
 
         Args:
             image: (H, W, 3) uint8 RGB.
@@ -215,14 +218,16 @@ class FaceReconstructor:
             raise InvalidInputError("refiner_crops needs a reconstructor with a refiner")
         topology = load_topology(self.predictor.resolution)  # the first network's layout
         fit_pose = landmark_pose_fitter(topology)
+        canonical = canonical_landmarks(topology)
         refined = []
         for batch, predicted in self._network_outputs(
                 _landmark_predictor(self.predictor, topology), self.predictor.crop_supersample,
                 image, crops):
             for crop, landmarks in zip(batch, predicted, strict=True):
-                landmarks = crop.to_image(landmarks)
-                roll = euler_from_rotation(fit_pose.similarity(landmarks).rotation)[2]
-                refined.append(crop_from_landmarks(landmarks, self.refiner.input_size, roll=roll))
+                similarity = fit_pose.similarity(crop.to_image(landmarks))
+                roll = euler_from_rotation(similarity.rotation)[2]
+                placed = similarity.apply(canonical)  # the canonical face where they say
+                refined.append(crop_from_landmarks(placed, self.refiner.input_size, roll=roll))
         return refined
 
     def _network_outputs(self, predict, supersample: int, image: np.ndarray,

@@ -133,6 +133,45 @@ def test_the_lean_first_pass_frames_like_the_true_landmarks(topology, make_oracl
         FaceReconstructor(model=refiner, detector=None).refiner_crops(scene.image, [first_crop])
 
 
+def test_the_refiner_crop_is_framed_by_the_fitted_face_not_by_single_points(topology,
+                                                                          make_oracle):
+    """One landmark far off (a chin 40 % of the face lower) barely moves the refiner's crop:
+    it is framed from the canonical landmarks placed by the 68-point fit, not from the
+    predicted points' extent, which that one point would stretch."""
+    from facerecon.crop import crop_from_box, crop_from_landmarks
+    from facerecon.posmap import decode_landmarks
+
+    scene = render_synthetic_face(topology, yaw=20, pitch=0, roll=10)
+    oracle = make_oracle(topology, [scene.vertices])
+
+    class OutlierHead:  # the oracle's landmarks with the chin (8) moved down
+        name, input_size, resolution = "outlier", oracle.input_size, oracle.resolution
+        crop_supersample = oracle.crop_supersample
+
+        def __call__(self, crops, transforms):
+            return oracle(crops, transforms)
+
+        def predict_landmarks(self, crops, transforms):
+            landmarks = decode_landmarks(oracle(crops, transforms), topology)
+            height = np.ptp(landmarks[:, :, 1], axis=1)
+            landmarks[:, 8, 1] += 0.4 * height
+            return landmarks
+
+    first_crop = crop_from_box(scene.box, topology.resolution, 1.7, -0.12)
+    rec = FaceReconstructor(model=OutlierHead(), detector=None, refiner=oracle)
+    (crop,) = rec.refiner_crops(scene.image, [first_crop])
+    truth = crop_from_landmarks(scene.landmarks, topology.resolution, roll=10)
+    moved = scene.landmarks.copy()
+    moved[8, 1] += 0.4 * np.ptp(scene.landmarks[:, 1])
+    from_points = crop_from_landmarks(moved, topology.resolution, roll=10)
+    centre = np.full((1, 2), (topology.resolution - 1) / 2)
+    side = topology.resolution / truth.scale
+    assert np.abs(crop.to_image(centre) - truth.to_image(centre)).max() < 0.03 * side
+    assert abs(crop.scale / truth.scale - 1) < 0.05
+    # the extent of the same points would have moved the crop by far more
+    assert np.abs(from_points.to_image(centre) - truth.to_image(centre)).max() > 0.1 * side
+
+
 def test_no_face_gives_empty_list_and_input_is_not_modified(topology, make_oracle):
     scene = render_synthetic_face(topology)
     image = scene.image.copy()
