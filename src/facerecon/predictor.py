@@ -95,7 +95,7 @@ class NetworkPredictor:
         self._frozen = device.type == "cpu"
         self._network = prepare_for_inference(model) if self._frozen else model.eval()
         self.model = (freeze_for_cpu(self._network, config.input_size)
-                      if self._frozen else model)
+                      if self._frozen else self._network)
         self._landmark_model = None  # built on the first predict_landmarks call
         self.config = config
         self.name = name
@@ -126,14 +126,12 @@ class NetworkPredictor:
         Returns:
             (B, 68, 3) float32 landmarks in pixels of the crop, iBUG order.
         """
-        from facerecon.models import freeze_for_cpu, predict_texels, supports_texels
+        from facerecon.models import TexelNet, freeze_for_cpu, predict_texels, supports_texels
 
         topology = load_topology(self.resolution)
         if not supports_texels(self._network):
             return decode_landmarks(self(crops, transforms), topology)
         if self._landmark_model is None:
-            from facerecon.models import TexelNet
-
             landmark_net = TexelNet(self._network, topology.landmark_sample_index,
                                     topology.landmark_sample_weight, self.resolution)
             landmark_net = landmark_net.to(self._device)
