@@ -8,7 +8,11 @@ smoothed with that network's ``surface_sigma``, decoded densely, and the roll ta
 pose fit of all dense vertices; the lean one reads 68 landmarks from the raw map and takes
 the roll from those 68 points. Both sides use the same networks (the shipped first network
 and refiner unless ``--weights`` / ``--refine`` say otherwise) and smooth the refiner's maps
-with its ``surface_sigma``. "old" is the full first pass, "new" the lean one.
+with its ``surface_sigma``. "old" is the full first pass, "new" the lean one. Since
+session 17 the library's lean pass also frames the refiner's crop from the canonical
+landmarks fitted to those 68 (:func:`facerecon.api.fitted_crop`, with run v39 as the
+shipped refiner), so a run today compares that change too; ``lean_first_pass.json`` was
+made in session 16, before it.
 
     PYTHONPATH=src OPENBLAS_NUM_THREADS=1 python benchmarks/lean_first_pass.py \
         --shared ../shared/data --ict ../shared/data/ict-facekit/FaceXModel

@@ -47,7 +47,7 @@ import numpy as np
 from common import write_result
 from paired_weights import paired
 
-from facerecon.api import FaceReconstructor
+from facerecon.api import FaceReconstructor, fitted_crop
 from facerecon.apps.pose import euler_from_rotation
 from facerecon.crop import CropTransform, box_crop_params, crop_from_box, crop_from_landmarks
 from facerecon.data.aflw2000 import Aflw2000Dataset
@@ -111,16 +111,19 @@ class FramedReconstructor(FaceReconstructor):
                 for crop in shipped]
 
     def _framing(self, predictor, image, crop, placed: bool = True, turned: bool = True):
-        """The refiner's crop from ``predictor``'s landmarks on ``crop``: from the canonical
-        landmarks placed by their similarity fit (``placed``) or from those landmarks, turned
-        upright by the fit's roll (``turned``) or not."""
+        """The refiner's crop from ``predictor``'s landmarks on ``crop``: the pipeline's
+        (:func:`facerecon.api.fitted_crop`) by default; else from those landmarks themselves
+        (not ``placed``) or not turned upright (not ``turned``)."""
         patch = crop.warp(image, predictor.crop_supersample)[None]
         landmarks = crop.to_image(predictor.predict_landmarks(patch, [crop])[0])
-        canonical = canonical_landmarks(load_topology(predictor.resolution))
-        fit = landmark_pose_fitter(load_topology(predictor.resolution)).similarity(landmarks)
+        topology = load_topology(predictor.resolution)
+        size = self.refiner.input_size
+        if placed and turned:
+            return fitted_crop(landmarks, topology, size)
+        fit = landmark_pose_fitter(topology).similarity(landmarks)
         roll = euler_from_rotation(fit.rotation)[2] if turned else 0.0
-        points = fit.apply(canonical) if placed else landmarks
-        return crop_from_landmarks(points, self.refiner.input_size, roll=roll)
+        points = fit.apply(canonical_landmarks(topology)) if placed else landmarks
+        return crop_from_landmarks(points, size, roll=roll)
 
 
 def _parameters(crop: CropTransform) -> dict:

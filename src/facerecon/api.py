@@ -35,7 +35,7 @@ from facerecon.face import Face, canonical_landmarks, landmark_pose_fitter
 from facerecon.imageio import load_image
 from facerecon.posmap import decode, decode_landmarks, smooth
 from facerecon.predictor import FlipAveragedPredictor, NetworkPredictor, PosmapPredictor
-from facerecon.topology import load_topology
+from facerecon.topology import UVTopology, load_topology
 from facerecon.types import Detection
 
 #: ``FaceReconstructor(refiner=SHIPPED_REFINER)``: the refiner packaged with the named model.
@@ -217,17 +217,12 @@ class FaceReconstructor:
         if self.refiner is None:
             raise InvalidInputError("refiner_crops needs a reconstructor with a refiner")
         topology = load_topology(self.predictor.resolution)  # the first network's layout
-        fit_pose = landmark_pose_fitter(topology)
-        canonical = canonical_landmarks(topology)
         refined = []
         for batch, predicted in self._network_outputs(
                 _landmark_predictor(self.predictor, topology), self.predictor.crop_supersample,
                 image, crops):
-            for crop, landmarks in zip(batch, predicted, strict=True):
-                similarity = fit_pose.similarity(crop.to_image(landmarks))
-                roll = euler_from_rotation(similarity.rotation)[2]
-                placed = similarity.apply(canonical)  # the canonical face where they say
-                refined.append(crop_from_landmarks(placed, self.refiner.input_size, roll=roll))
+            refined += [fitted_crop(crop.to_image(landmarks), topology, self.refiner.input_size)
+                        for crop, landmarks in zip(batch, predicted, strict=True)]
         return refined
 
     def _network_outputs(self, predict, supersample: int, image: np.ndarray,
@@ -252,6 +247,24 @@ class FaceReconstructor:
             for crop, posmap in zip(batch, predicted, strict=True):
                 posmaps.append(posmap_to_image(posmap, crop, self.topology.uv_mask))
         return posmaps
+
+
+def fitted_crop(landmarks: np.ndarray, topology: UVTopology, size: int) -> CropTransform:
+    """The refiner's crop of a face from its 68 landmarks (:meth:`FaceReconstructor.refiner_crops`).
+
+    :func:`~facerecon.crop.crop_from_landmarks` of the canonical face's 68 landmarks placed
+    by their similarity fit to ``landmarks`` (a shape prior: the framing follows where the
+    face is, not single outlying points), turned upright by the fit's roll.
+
+    Args:
+        landmarks: (68, 3) image pixels, iBUG order.
+        topology: the UV layout whose canonical face the landmarks are fitted to.
+        size: the crop's side S.
+    """
+    similarity = landmark_pose_fitter(topology).similarity(landmarks)
+    roll = euler_from_rotation(similarity.rotation)[2]
+    placed = similarity.apply(canonical_landmarks(topology))
+    return crop_from_landmarks(placed, size, roll=roll)
 
 
 def _landmark_predictor(predictor: PosmapPredictor, topology):

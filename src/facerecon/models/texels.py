@@ -72,12 +72,14 @@ class TexelNet(nn.Module):
         self.network = network
         side = resolution // 2
         rows, cols = rows.reshape(-1), cols.reshape(-1)
-        # the 2 x 2 feature pixels of each texel, (i, j) = taps ky = py + 2 i, kx = px + 2 j
-        read_rows = (rows[:, None] + 1 - (rows % 2 == 0)[:, None] * 1 - 2 * np.arange(2)) // 2
-        read_cols = (cols[:, None] + 1 - (cols % 2 == 0)[:, None] * 1 - 2 * np.arange(2)) // 2
+        # each texel's first taps ky0, kx0 (its parity class) and the 2 x 2 feature pixels
+        # it reads: (i, j) through taps ky = ky0 + 2 i, kx = kx0 + 2 j
+        ky0, kx0 = (rows + 1) % 2, (cols + 1) % 2
+        read_rows = (rows + 1 - ky0)[:, None] // 2 - np.arange(2)
+        read_cols = (cols + 1 - kx0)[:, None] // 2 - np.arange(2)
         reads = read_rows[:, :, None] * side + read_cols[:, None, :]  # (K, 2, 2)
         self.register_buffer("reads", torch.as_tensor(reads.reshape(-1)), persistent=False)
-        parity = ((rows + 1) % 2) * 2 + (cols + 1) % 2  # (K,) class of (ky0, kx0)
+        parity = ky0 * 2 + kx0  # (K,) class of (ky0, kx0)
         self.register_buffer("pick", torch.as_tensor(np.arange(len(rows)) * 4 + parity),
                              persistent=False)
         weight = network.head.weight.detach().float()  # (C, 3, 4, 4)
