@@ -168,7 +168,7 @@ def framing_errors(rec: FramedReconstructor, samples, truths, boxes, box_source:
             for name, column in zip(names, rows.T, strict=True)}
 
 
-def landmark_errors(rec: FramedReconstructor, samples, truths, boxes, box_source: str):
+def landmark_predictions(rec: FramedReconstructor, samples, truths, boxes, box_source: str):
     """(name -> (68, 3) prediction) of ``rec`` on images given as paths, one box each."""
     predictions = {}
     for sample, truth, box in zip(samples, truths, boxes, strict=True):
@@ -203,11 +203,11 @@ def main() -> int:
         rec = FramedReconstructor(variant, args.refiner)
         scores = {}
         if aflw is not None:
-            predictions = landmark_errors(rec, aflw, [s.pts68 for s in aflw],
+            predictions = landmark_predictions(rec, aflw, [s.pts68 for s in aflw],
                                           [s.roi_box for s in aflw], "aflw_roi")
             scores["aflw2000"] = evaluate_aflw2000(aflw_dataset, predictions
                                                    ).per_image["original"] * 100
-        predictions = landmark_errors(rec, w300, [s.landmarks for s in w300],
+        predictions = landmark_predictions(rec, w300, [s.landmarks for s in w300],
                                       [s.box for s in w300], "landmarks")
         scores["300w"] = evaluate_300w(w300, predictions).per_image * 100
         if ict is not None and variant not in TRUTH_VARIANTS:
